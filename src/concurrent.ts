@@ -66,7 +66,6 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return "Future";
   }
 
-  // biome-ignore lint/suspicious/noThenProperty: a Future is a thenable on purpose.
   then<R1 = T, R2 = never>(
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
