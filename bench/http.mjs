@@ -1,0 +1,212 @@
+#!/usr/bin/env node
+// HTTP server benchmark, side by side in one run: tornado-ts HTTPServer (plain callback),
+// node:http, a raw-net fixed reply (the ceiling) and Python Tornado. The server runs pinned to
+// CPU 0 and the load generator (wrk, h2load) to CPU 1, on 127.0.0.1 only; every run is bounded
+// in time. Prints req/s and ratios to node:http.
+//
+//   npm run build && node bench/http.mjs            # 10 s per run
+//   node bench/http.mjs --quick                      # 2 s per run (the CI smoke)
+//   node bench/http.mjs --only=keepalive,pipelined   # a subset of workloads
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { connect } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = new Set(process.argv.slice(2));
+const quick = args.has("--quick");
+const onlyArg = [...args].find((a) => a.startsWith("--only="));
+const only = onlyArg ? new Set(onlyArg.slice(7).split(",")) : null;
+const DURATION = quick ? 2 : 10;
+const want = (name) => only === null || only.has(name);
+
+function have(cmd) {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+}
+const HAS_TASKSET = have("taskset");
+const pin = (cpu, cmd, cmdArgs) => (HAS_TASKSET ? ["taskset", ["-c", String(cpu), cmd, ...cmdArgs]] : [cmd, cmdArgs]);
+
+function pythonWithTornado() {
+  for (const py of ["/usr/bin/python3", "python3"]) {
+    if (spawnSync(py, ["-c", "import tornado"], { stdio: "ignore" }).status === 0) return py;
+  }
+  return null;
+}
+
+const SERVERS = [
+  { name: "tornado-ts", cmd: process.execPath, args: [join(here, "servers/ours.mjs")] },
+  { name: "node:http", cmd: process.execPath, args: [join(here, "servers/nodehttp.mjs")] },
+  { name: "raw net", cmd: process.execPath, args: [join(here, "servers/rawnet.mjs")], noJson: true },
+  { name: "Tornado (Python)", python: true, args: [join(here, "servers/tornado_hello.py")] },
+];
+
+let nextPort = 18000 + Math.floor(Math.random() * 2000);
+
+async function startServer(def) {
+  const port = nextPort++;
+  let cmd = def.cmd;
+  if (def.python) {
+    cmd = pythonWithTornado();
+    if (cmd === null) return null;
+  }
+  const [c, a] = pin(0, cmd, [...def.args, String(port)]);
+  const child = spawn(c, a, { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${def.name} did not start`)), 15_000);
+    child.stdout.on("data", (d) => {
+      if (d.toString().includes("ready")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`${def.name} exited with ${code}`)));
+  });
+  return { port, child, pid: child.pid };
+}
+
+function stopServer(s) {
+  if (s) s.child.kill("SIGKILL");
+}
+
+function wrk(port, { connections, path = "/", script }) {
+  const wrkArgs = ["-t1", `-c${connections}`, `-d${DURATION}s`, "--timeout", "5s"];
+  if (script) wrkArgs.push("-s", script);
+  wrkArgs.push(`http://127.0.0.1:${port}${path}`);
+  const [c, a] = pin(1, "wrk", wrkArgs);
+  const r = spawnSync(c, a, { encoding: "utf8", timeout: (DURATION + 30) * 1000 });
+  const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout ?? "");
+  const errors = /Socket errors:([^\n]*)/.exec(r.stdout ?? "");
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout ?? "");
+  return { rps: m ? Number(m[1]) : NaN, errors: errors ? errors[1].trim() : "", non2xx: non2xx ? Number(non2xx[1]) : 0 };
+}
+
+function toMs(value, unit) {
+  const v = Number(value);
+  return unit === "us" ? v / 1000 : unit === "s" ? v * 1000 : v;
+}
+
+function h2load(port, connections) {
+  const [c, a] = pin(1, "h2load", ["--h1", `-c${connections}`, "-D", String(DURATION), "-t1", `http://127.0.0.1:${port}/`]);
+  const r = spawnSync(c, a, { encoding: "utf8", timeout: (DURATION + 60) * 1000 });
+  const out = r.stdout ?? "";
+  const rps = /req\/s\s*:\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)/.exec(out);
+  const req = /time for request:\s*([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)/.exec(out);
+  const total = /finished in [^,]+, ([\d.]+) req\/s/.exec(out);
+  return {
+    total: total ? Number(total[1]) : NaN,
+    min: rps ? Number(rps[1]) : NaN,
+    max: rps ? Number(rps[2]) : NaN,
+    mean: rps ? Number(rps[3]) : NaN,
+    slowestMs: req ? toMs(req[3], req[4]) : NaN,
+  };
+}
+
+function rssKiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
+}
+
+/** Opens `n` keep-alive connections, one request each, and measures the server's RSS growth. */
+async function idleMemory(server, n) {
+  const request = Buffer.from("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  const sockets = [];
+  global.gc?.();
+  await new Promise((r) => setTimeout(r, 300));
+  const before = rssKiB(server.pid);
+  const batch = 200;
+  for (let i = 0; i < n; i += batch) {
+    await Promise.all(
+      Array.from({ length: Math.min(batch, n - i) }, () =>
+        new Promise((resolve, reject) => {
+          const s = connect(server.port, "127.0.0.1", () => s.write(request));
+          s.once("data", () => resolve());
+          s.once("error", reject);
+          sockets.push(s);
+        }),
+      ),
+    );
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  const after = rssKiB(server.pid);
+  for (const s of sockets) s.destroy();
+  return ((after - before) * 1024) / n;
+}
+
+const fmt = (n) => (Number.isFinite(n) ? (n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0)) : "n/a");
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : "");
+
+async function main() {
+  if (!have("wrk")) {
+    console.log("bench/http: needs wrk (apt-get install wrk); skipped");
+    return;
+  }
+  const workloads = [
+    { name: "keepalive", label: "hello, keep-alive, wrk -t1 -c100", run: (p) => wrk(p, { connections: 100 }) },
+    { name: "json", label: "small JSON, keep-alive, -c100", run: (p, d) => (d.noJson ? null : wrk(p, { connections: 100, path: "/json" })) },
+    { name: "pipelined", label: "pipelined 16 deep, -c100", run: (p) => wrk(p, { connections: 100, script: join(here, "servers/pipeline.lua") }) },
+    { name: "c1000", label: "hello, 1,000 connections", run: (p) => wrk(p, { connections: quick ? 200 : 1000 }) },
+  ].filter((w) => want(w.name));
+
+  const results = new Map();
+  for (const def of SERVERS) {
+    const server = await startServer(def).catch((e) => {
+      console.log(`${def.name}: ${e.message}`);
+      return null;
+    });
+    if (server === null) {
+      console.log(`${def.name}: not available (python3-tornado missing?)`);
+      continue;
+    }
+    const row = {};
+    try {
+      for (const w of workloads) {
+        const r = w.run(server.port, def);
+        if (r) row[w.name] = r;
+      }
+      if (want("fairness") && have("h2load") && (def.name === "tornado-ts" || def.name === "node:http" || def.name === "raw net")) {
+        row.fairness = h2load(server.port, quick ? 200 : 1000);
+      }
+      if (want("memory") && (def.name === "tornado-ts" || def.name === "node:http")) {
+        row.memory = await idleMemory(server, quick ? 1000 : 10_000);
+      }
+    } finally {
+      stopServer(server);
+    }
+    results.set(def.name, row);
+  }
+
+  const base = results.get("node:http") ?? {};
+  console.log(`\nHTTP server, ${DURATION} s per run, server on CPU 0, load on CPU 1 (req/s; ratio to node:http)`);
+  for (const w of workloads) {
+    console.log(`\n${w.label}`);
+    for (const [name, row] of results) {
+      const r = row[w.name];
+      if (!r) continue;
+      const extra = [r.errors && `socket errors: ${r.errors}`, r.non2xx && `${r.non2xx} non-2xx`].filter(Boolean).join("; ");
+      console.log(`  ${name.padEnd(18)} ${fmt(r.rps).padStart(8)}  ${ratio(r.rps, base[w.name]?.rps).padStart(6)}  ${extra}`);
+    }
+  }
+  const ours = results.get("tornado-ts") ?? {};
+  const raw = results.get("raw net") ?? {};
+  if (ours.keepalive && raw.keepalive) {
+    console.log(`\n  tornado-ts / raw-net limit (keep-alive): ${ratio(ours.keepalive.rps, raw.keepalive.rps)}`);
+  }
+  if ([...results.values()].some((r) => r.fairness)) {
+    console.log(`\nfairness, h2load --h1 -c${quick ? 200 : 1000}: per-connection req/s min / mean, slowest request`);
+    for (const [name, row] of results) {
+      const f = row.fairness;
+      if (!f) continue;
+      const share = f.mean > 0 ? (f.min / f.mean).toFixed(2) : "n/a";
+      console.log(`  ${name.padEnd(18)} total ${fmt(f.total)} req/s; min ${f.min} / mean ${f.mean} (${share}x); slowest ${f.slowestMs.toFixed(0)} ms`);
+    }
+  }
+  if ([...results.values()].some((r) => r.memory)) {
+    console.log(`\nmemory per idle keep-alive connection (${quick ? 1000 : 10000} held)`);
+    for (const [name, row] of results) {
+      if (row.memory !== undefined) console.log(`  ${name.padEnd(18)} ${row.memory.toFixed(0)} bytes`);
+    }
+  }
+}
+
+await main();

@@ -1,0 +1,1140 @@
+/**
+ * HTTP/1.x client and server protocol over an {@link IOStream}: Tornado's
+ * `tornado.http1connection`.
+ *
+ * {@link HTTP1Connection} reads one message (a request on the server, a response on the client)
+ * and drives an {@link HTTPMessageDelegate} with it; it writes the other direction through the
+ * {@link HTTPConnection} interface (`writeHeaders`, `write`, `finish`). One parser serves both
+ * sides. {@link HTTP1ServerConnection} runs the keep-alive loop of a server connection:
+ * requests are read and answered one at a time, so pipelined requests are answered in order.
+ *
+ * Framing is strict (RFC 9112, and current Tornado where it is stricter): a message whose
+ * framing is in doubt is refused with a status and the connection closed; it never reaches a
+ * delegate, and nothing after it on that connection is read. Line endings are CRLF; the one
+ * lenient switch, {@link HTTP1ConnectionParameters.lenient}, accepts a bare LF as a line end on
+ * every line alike (request or status line, headers, chunk lines, trailers). A bare CR is never
+ * a line end.
+ *
+ * Main exports: {@link HTTP1Connection}, {@link HTTP1ServerConnection},
+ * {@link HTTP1ConnectionParameters}.
+ */
+
+import type { IOStream } from "./iostream.js";
+import { StreamClosedError, UnsatisfiableReadError } from "./iostream.js";
+import { appLog, genLog } from "./log.js";
+import { GzipDecompressor } from "./util.js";
+import {
+  HTTPHeaders,
+  HTTPInputError,
+  HTTPOutputError,
+  RequestStartLine,
+  ResponseStartLine,
+  type HTTPConnection,
+  type HTTPMessageDelegate,
+  type HTTPServerConnectionDelegate,
+} from "./httputil.js";
+
+/** Options of an {@link HTTP1Connection}; every limit has a default. */
+export interface HTTP1ConnectionParameters {
+  /** Close the connection after one message. @defaultValue false */
+  noKeepAlive?: boolean;
+  /** Largest piece of body handed to `dataReceived`, in bytes. @defaultValue 65536 */
+  chunkSize?: number;
+  /** Largest header block (start line, headers, blank line), in bytes. @defaultValue 65536 */
+  maxHeaderSize?: number;
+  /** Largest number of header lines in one message (and of trailer lines). @defaultValue 1000 */
+  maxHeaderCount?: number;
+  /** Longest request line, in bytes; longer answers 414. @defaultValue 8192 */
+  maxRequestLineSize?: number;
+  /**
+   * Time allowed to receive a whole header block, in ms. On a kept-alive server connection the
+   * wait for the next request is bounded by `idleTimeout` instead. @defaultValue none
+   */
+  headerTimeout?: number;
+  /** Time a kept-alive server connection may wait for its next request, in ms. @defaultValue none */
+  idleTimeout?: number;
+  /** Largest body, in bytes, counted after decoding (chunked, gzip). @defaultValue the stream's maxBufferSize */
+  maxBodySize?: number;
+  /** Time allowed to receive a whole body, in ms. @defaultValue none */
+  bodyTimeout?: number;
+  /** Decode `Content-Encoding: gzip` bodies before the delegate sees them. @defaultValue false */
+  decompress?: boolean;
+  /**
+   * Accept a bare LF as a line end (RFC 9112 §2.2 allows it; Tornado does it), on every line
+   * alike. A bare CR is refused either way. @defaultValue false
+   */
+  lenient?: boolean;
+}
+
+const DEFAULT_CHUNK_SIZE = 65536;
+const DEFAULT_MAX_HEADER_SIZE = 65536;
+const DEFAULT_MAX_HEADER_COUNT = 1000;
+const DEFAULT_MAX_REQUEST_LINE = 8192;
+/** Longest chunk-size line (size, extensions, CRLF) accepted. */
+const MAX_CHUNK_LINE = 4096;
+/** Blank lines tolerated before a request (RFC 9112 §2.2 says ignore at least one). */
+const MAX_LEADING_EMPTY_LINES = 8;
+
+/** The parameters with their defaults applied. @internal */
+export class ResolvedParameters {
+  readonly noKeepAlive: boolean;
+  readonly chunkSize: number;
+  readonly maxHeaderSize: number;
+  readonly maxHeaderCount: number;
+  readonly maxRequestLineSize: number;
+  readonly headerTimeout: number | undefined;
+  readonly idleTimeout: number | undefined;
+  readonly maxBodySize: number | undefined;
+  readonly bodyTimeout: number | undefined;
+  readonly decompress: boolean;
+  readonly lenient: boolean;
+  /** Finds the end of a header block, or the first bare CR/LF that makes it invalid. */
+  readonly headerEnd: RegExp;
+
+  constructor(p: HTTP1ConnectionParameters = {}) {
+    this.noKeepAlive = p.noKeepAlive ?? false;
+    this.chunkSize = positive("chunkSize", p.chunkSize ?? DEFAULT_CHUNK_SIZE);
+    this.maxHeaderSize = positive("maxHeaderSize", p.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE);
+    this.maxHeaderCount = positive("maxHeaderCount", p.maxHeaderCount ?? DEFAULT_MAX_HEADER_COUNT);
+    this.maxRequestLineSize = positive(
+      "maxRequestLineSize",
+      p.maxRequestLineSize ?? DEFAULT_MAX_REQUEST_LINE,
+    );
+    this.headerTimeout = optionalPositive("headerTimeout", p.headerTimeout);
+    this.idleTimeout = optionalPositive("idleTimeout", p.idleTimeout);
+    this.maxBodySize = p.maxBodySize === undefined ? undefined : nonNegative("maxBodySize", p.maxBodySize);
+    this.bodyTimeout = optionalPositive("bodyTimeout", p.bodyTimeout);
+    this.decompress = p.decompress ?? false;
+    this.lenient = p.lenient ?? false;
+    // Strict: the block ends at CRLF CRLF; a LF without CR or a CR without LF stops the scan
+    // early so that the message is refused at once instead of at the size limit.
+    // Lenient: LF or CRLF end a line; a bare CR still stops the scan.
+    this.headerEnd = this.lenient ? /\r?\n\r?\n|\r[^\n]/ : /\r\n\r\n|(?:^|[^\r])\n|\r[^\n]/;
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`${name} must be a positive number`);
+  return value;
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`${name} must be >= 0`);
+  return value;
+}
+
+function optionalPositive(name: string, value: number | undefined): number | undefined {
+  return value === undefined ? undefined : positive(name, value);
+}
+
+/** A malformed or refused message, answered with `status` (400, 413, 414, 417, 431). */
+function inputError(message: string, status = 400, cause?: unknown): HTTPInputError {
+  return new HTTPInputError(message, cause === undefined ? { status } : { status, cause });
+}
+
+const REASONS: Record<number, string> = {
+  400: "Bad Request",
+  413: "Content Too Large",
+  414: "URI Too Long",
+  417: "Expectation Failed",
+  431: "Request Header Fields Too Large",
+  505: "HTTP Version Not Supported",
+};
+
+/** The message was cut short by a timeout; the connection is closed, nothing answered. */
+class MessageTimeout extends Error {
+  override name = "MessageTimeout";
+}
+
+const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// A request target is any run of visible bytes (obs-text allowed); no CTL, SP or DEL.
+const REQUEST_LINE_RE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\x00-\x20\x7f]+) HTTP\/1\.([0-9])$/;
+const STATUS_LINE_RE = /^HTTP\/1\.([0-9]) ([0-9]{3})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$/;
+// Field values: any byte but CTLs (HTAB allowed) and DEL. obs-text is data.
+const BAD_VALUE_RE = /[\x00-\x08\x0a-\x1f\x7f]/;
+const CONTENT_LENGTH_RE = /^[0-9]+$/;
+const CHUNK_SIZE_RE = /^([0-9A-Fa-f]{1,16})(;[^\x00-\x08\x0a-\x1f\x7f]*)?$/;
+const HOST_RE = /^[^\x00-\x20\x7f@/?#\\]*$/;
+const CRLF = Buffer.from("\r\n");
+const LAST_CHUNK = Buffer.from("0\r\n\r\n");
+const CONTINUE_RESPONSE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n");
+
+function trimOws(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && (s.charCodeAt(start) === 32 || s.charCodeAt(start) === 9)) start++;
+  while (end > start && (s.charCodeAt(end - 1) === 32 || s.charCodeAt(end - 1) === 9)) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
+/**
+ * Splits a header block (without its final empty line) into lines. In strict mode every line
+ * ends in CRLF; in lenient mode LF alone also ends one. A CR that does not start a CRLF is an
+ * error in both modes.
+ */
+function splitLines(block: string, lenient: boolean): string[] {
+  if (!lenient) {
+    // The scan regex stopped at the first bare CR or LF, so the only one possible is at the end.
+    return block.split("\r\n");
+  }
+  const lines = block.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.endsWith("\r")) lines[i] = line.slice(0, -1);
+  }
+  return lines;
+}
+
+/** Parsed header block: the start line and the headers. */
+interface ParsedHead {
+  startLine: string;
+  headers: HTTPHeaders;
+}
+
+/**
+ * Parses a header block read up to and including its terminator. Throws
+ * `HTTPInputError` (with the status to answer) for anything malformed.
+ */
+function parseHead(data: Buffer, params: ResolvedParameters, isRequest: boolean): ParsedHead | null {
+  let text = data.toString("latin1");
+  // Bare CR, or (strict) bare LF: the scan stopped on it.
+  const terminatorOk = params.lenient
+    ? /\r?\n\r?\n$/.test(text) && !/\r[^\n]/.test(text)
+    : text.endsWith("\r\n\r\n") && !/\r[^\n]|(?:^|[^\r])\n/.test(text.slice(0, -4));
+  if (!terminatorOk) {
+    // A block of only line ends (keep-alive noise before a request) is handled by the caller.
+    throw inputError("bare CR or LF in the header block");
+  }
+  // Drop the block terminator, and blank lines some clients send between messages
+  // (RFC 9112 §2.2: a server SHOULD ignore at least one).
+  text = text.replace(/\r?\n\r?\n$/, "");
+  const leading = params.lenient ? /^(?:\r?\n)+/ : /^(?:\r\n)+/;
+  const stripped = text.replace(leading, "");
+  if (text.length - stripped.length > 2 * MAX_LEADING_EMPTY_LINES) {
+    throw inputError("too many empty lines before the message");
+  }
+  text = stripped;
+  if (text.length === 0) return null;
+  const lines = splitLines(text, params.lenient);
+  const startLine = lines[0]!;
+  if (isRequest && startLine.length > params.maxRequestLineSize) {
+    throw inputError("request line too long", 414);
+  }
+  if (lines.length - 1 > params.maxHeaderCount) {
+    throw inputError("too many header lines", 431);
+  }
+  const headers = new HTTPHeaders();
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const c0 = line.charCodeAt(0);
+    if (c0 === 32 || c0 === 9) {
+      throw inputError(
+        i === 1 ? "header block starts with whitespace" : "obsolete line folding is not allowed",
+      );
+    }
+    const colon = line.indexOf(":");
+    if (colon <= 0) throw inputError(`malformed header line ${JSON.stringify(line.slice(0, 64))}`);
+    const name = line.slice(0, colon);
+    if (!TOKEN_RE.test(name)) throw inputError(`invalid header name ${JSON.stringify(name.slice(0, 64))}`);
+    const value = trimOws(line.slice(colon + 1));
+    if (BAD_VALUE_RE.test(value)) throw inputError(`invalid character in header ${name}`);
+    headers.add(name, value);
+  }
+  return { startLine, headers };
+}
+
+/** Reads `Content-Length` strictly: digits only, equal duplicates folded, no overflow. */
+function parseContentLength(headers: HTTPHeaders): number | null {
+  const values = headers.getList("Content-Length");
+  if (values.length === 0) return null;
+  let result: string | null = null;
+  for (const value of values) {
+    for (const piece of value.split(",")) {
+      const v = trimOws(piece);
+      if (!CONTENT_LENGTH_RE.test(v)) {
+        throw inputError(`only integer Content-Length is allowed: ${JSON.stringify(value)}`);
+      }
+      if (result === null) result = v;
+      else if (result !== v) throw inputError("multiple unequal Content-Lengths");
+    }
+  }
+  const n = Number(result);
+  if (!Number.isSafeInteger(n) || (result as string).replace(/^0+(?=.)/, "").length > 15) {
+    throw inputError("Content-Length too large", 413);
+  }
+  return n;
+}
+
+/**
+ * True if the message is chunked. Any other transfer coding, a repeated header, or one
+ * alongside `Content-Length` is refused: framing in doubt is never guessed at.
+ */
+function isChunked(headers: HTTPHeaders, version11: boolean): boolean {
+  const values = headers.getList("Transfer-Encoding");
+  if (values.length === 0) return false;
+  if (!version11) throw inputError("Transfer-Encoding on an HTTP/1.0 message");
+  if (headers.has("Content-Length")) {
+    throw inputError("message with both Transfer-Encoding and Content-Length");
+  }
+  if (values.length !== 1) throw inputError("repeated Transfer-Encoding header");
+  if (values[0]!.toLowerCase() !== "chunked") {
+    throw inputError(`unsupported Transfer-Encoding ${JSON.stringify(values[0])}`);
+  }
+  return true;
+}
+
+function connectionTokens(headers: HTTPHeaders): string[] {
+  const out: string[] = [];
+  for (const value of headers.getList("Connection")) {
+    for (const t of value.split(",")) {
+      const token = trimOws(t).toLowerCase();
+      if (token) out.push(token);
+    }
+  }
+  return out;
+}
+
+function isQuietStreamError(error: unknown): boolean {
+  return error instanceof StreamClosedError || error instanceof UnsatisfiableReadError;
+}
+
+function chunkLength(chunk: Buffer | string): number {
+  return typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length;
+}
+
+function toBuffer(chunk: Buffer | Uint8Array | string): Buffer {
+  if (typeof chunk === "string") return Buffer.from(chunk);
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+/**
+ * One HTTP/1.x message exchange on a stream: on the server it reads a request and writes its
+ * response; on the client it writes a request and reads the response.
+ *
+ * Used on its own by clients; servers get one per request from {@link HTTP1ServerConnection}.
+ */
+export class HTTP1Connection implements HTTPConnection {
+  readonly isClient: boolean;
+  readonly params: ResolvedParameters;
+  /** An opaque application object (the server puts the peer's address there). */
+  readonly context: unknown;
+  #stream: IOStream | null;
+  #maxBodySize: number;
+  #bodyTimeout: number | undefined;
+  #writeFinished = false;
+  #readFinished = false;
+  #disconnectOnFinish = false;
+  #closeAfterResponse = false;
+  #requestStartLine: RequestStartLine | null = null;
+  #requestHeaders: HTTPHeaders | null = null;
+  #responseStartLine: ResponseStartLine | null = null;
+  #chunkingOutput = false;
+  #expectedContentRemaining: number | null = null;
+  #pendingWrite: Promise<void> | null = null;
+  #headersWritten = false;
+  #closeCallback: (() => void) | null = null;
+  #finishResolve: (() => void) | null = null;
+  #finishPromise: Promise<void>;
+  #finished = false;
+  #timer: NodeJS.Timeout | null = null;
+  #timedOut = false;
+  /** Rejects the read in progress when a timer fires. */
+  #abortRead: ((error: Error) => void) | null = null;
+
+  constructor(
+    stream: IOStream,
+    isClient: boolean,
+    params: HTTP1ConnectionParameters | ResolvedParameters = {},
+    context: unknown = null,
+  ) {
+    this.isClient = isClient;
+    this.#stream = stream;
+    this.params = params instanceof ResolvedParameters ? params : new ResolvedParameters(params);
+    this.context = context;
+    this.#maxBodySize = this.params.maxBodySize ?? stream.maxBufferSize;
+    this.#bodyTimeout = this.params.bodyTimeout;
+    this.#finishPromise = new Promise<void>((resolve) => {
+      this.#finishResolve = resolve;
+    });
+  }
+
+  /** The stream, or null once {@link detach}ed. */
+  get stream(): IOStream | null {
+    return this.#stream;
+  }
+
+  /** The request start line (read on the server, written on the client). */
+  get requestStartLine(): RequestStartLine | null {
+    return this.#requestStartLine;
+  }
+
+  /**
+   * Reads one message and drives `delegate` with it. On a client, call it after writing the
+   * request. `first` is false for the later requests of a kept-alive server connection (their
+   * wait is bounded by `idleTimeout` rather than `headerTimeout`).
+   * @returns true if the connection can carry another message; false if it was closed or
+   *   detached.
+   */
+  readResponse(delegate: HTTPMessageDelegate, first = true): Promise<boolean> {
+    if (this.params.decompress) {
+      delegate = new GzipMessageDelegate(delegate, this.params.chunkSize, () => this.#maxBodySize);
+    }
+    return this.#readMessage(delegate, first);
+  }
+
+  /**
+   * Asks for the connection to close once the response is written (graceful shutdown). The
+   * response says `Connection: close` if its headers are not written yet.
+   */
+  closeAfterResponse(): void {
+    this.#closeAfterResponse = true;
+    this.#disconnectOnFinish = true;
+  }
+
+  /** Overrides the body timeout (ms) for this message. */
+  setBodyTimeout(timeout: number): void {
+    this.#bodyTimeout = positive("bodyTimeout", timeout);
+  }
+
+  /** Overrides the body size limit (bytes) for this message. */
+  setMaxBodySize(maxBodySize: number): void {
+    this.#maxBodySize = nonNegative("maxBodySize", maxBodySize);
+  }
+
+  /**
+   * Sets a callback run when the connection closes while the application is producing the
+   * response (after the request was read). `HTTPMessageDelegate.onConnectionClose` covers the
+   * time while the request is being read.
+   */
+  setCloseCallback(callback: (() => void) | null): void {
+    this.#closeCallback = callback;
+  }
+
+  /** Closes the stream and ends this exchange. */
+  close(): void {
+    this.#stream?.close();
+    this.#clearCallbacks();
+    this.#resolveFinish();
+  }
+
+  /**
+   * Takes the stream away from HTTP processing (WebSocket and CONNECT use this). Only valid
+   * during `headersReceived`.
+   * @returns the stream, now owned by the caller.
+   */
+  detach(): IOStream {
+    const stream = this.#stream;
+    if (stream === null) throw new Error("connection already detached");
+    this.#clearCallbacks();
+    this.#stream = null;
+    this.#resolveFinish();
+    return stream;
+  }
+
+  #resolveFinish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#finishResolve?.();
+  }
+
+  #clearCallbacks(): void {
+    this.#closeCallback = null;
+    this.#stopTimer();
+    this.#stream?.setCloseCallback(null);
+  }
+
+  #onConnectionClose = (): void => {
+    const callback = this.#closeCallback;
+    this.#closeCallback = null;
+    if (callback !== null) {
+      try {
+        callback();
+      } catch (error) {
+        appLog.error("Exception in close callback", error);
+      }
+    }
+    this.#resolveFinish();
+    this.#clearCallbacks();
+  };
+
+  // --- timers: one per exchange, re-armed per phase -------------------------------------
+
+  #startTimer(ms: number | undefined): void {
+    this.#stopTimer();
+    if (ms === undefined) return;
+    this.#timedOut = false;
+    this.#timer = setTimeout(this.#onTimer, ms);
+    this.#timer.unref();
+  }
+
+  #stopTimer(): void {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+  }
+
+  #onTimer = (): void => {
+    this.#timer = null;
+    this.#timedOut = true;
+    const abort = this.#abortRead;
+    this.#abortRead = null;
+    abort?.(new MessageTimeout("timeout"));
+  };
+
+  /** Awaits a stream read, failing with MessageTimeout if the current timer fires first. */
+  #timed<T>(read: Promise<T>): Promise<T> {
+    if (this.#timer === null) return read;
+    if (this.#timedOut) return Promise.reject(new MessageTimeout("timeout"));
+    return new Promise<T>((resolve, reject) => {
+      this.#abortRead = reject;
+      read.then(
+        (value) => {
+          this.#abortRead = null;
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#abortRead = null;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  // --- reading ----------------------------------------------------------------------------
+
+  /** Reads a header block; null if the stream was idle-closed or only sent blank lines. */
+  async #readHead(firstTimeout: number | undefined): Promise<ParsedHead> {
+    const stream = this.#stream!;
+    const params = this.params;
+    this.#startTimer(firstTimeout);
+    for (let blank = 0; ; blank++) {
+      let data: Buffer;
+      try {
+        data = await this.#timed(
+          stream.readUntilRegex(params.headerEnd, { maxBytes: params.maxHeaderSize, closeOnMaxBytes: false }),
+        );
+      } catch (error) {
+        if (error instanceof UnsatisfiableReadError) {
+          // Over the limit: 414 if even the request line does not end within its own limit.
+          const status =
+            !this.isClient && !stream.bufferedIncludesWithin("\n", params.maxRequestLineSize + 1)
+              ? 414
+              : 431;
+          throw inputError("header block too large", status, { cause: error });
+        }
+        throw error;
+      }
+      const head = parseHead(data, params, !this.isClient);
+      if (head !== null) {
+        this.#stopTimer();
+        return head;
+      }
+      if (this.isClient || blank >= MAX_LEADING_EMPTY_LINES) {
+        throw inputError("empty header block");
+      }
+      if (firstTimeout !== params.headerTimeout) this.#startTimer(params.headerTimeout);
+    }
+  }
+
+  async #readMessage(delegate: HTTPMessageDelegate, first: boolean): Promise<boolean> {
+    const stream = this.#stream!;
+    const params = this.params;
+    let needDelegateClose = false;
+    try {
+      const head = await this.#readHead(first ? params.headerTimeout : params.idleTimeout);
+      let startLine: RequestStartLine | ResponseStartLine;
+      let version11: boolean;
+      let code = 0;
+      if (this.isClient) {
+        const m = STATUS_LINE_RE.exec(head.startLine);
+        if (m === null) throw inputError(`malformed status line ${JSON.stringify(head.startLine.slice(0, 64))}`);
+        code = Number(m[2]);
+        version11 = m[1] !== "0";
+        startLine = new ResponseStartLine(`HTTP/1.${m[1]}`, code, m[3] ?? "");
+        this.#responseStartLine = startLine;
+      } else {
+        const m = REQUEST_LINE_RE.exec(head.startLine);
+        if (m === null) throw inputError(`malformed request line ${JSON.stringify(head.startLine.slice(0, 64))}`);
+        version11 = m[3] !== "0";
+        startLine = new RequestStartLine(m[1]!, m[2]!, version11 ? "HTTP/1.1" : "HTTP/1.0");
+        this.#requestStartLine = startLine;
+        this.#requestHeaders = head.headers;
+        this.#checkHost(head.headers, version11);
+      }
+      const headers = head.headers;
+      // Framing first: a message whose body cannot be delimited is refused before any delegate.
+      const chunked = isChunked(headers, version11);
+      const contentLength = chunked ? null : parseContentLength(headers);
+      if (!this.isClient) {
+        this.#disconnectOnFinish =
+          this.#closeAfterResponse || !this.#canKeepAlive(startLine as RequestStartLine, headers, chunked, contentLength);
+        const expect = headers.get("Expect");
+        if (expect !== undefined && expect.toLowerCase() !== "100-continue") {
+          throw inputError(`unsupported expectation ${JSON.stringify(expect)}`, 417);
+        }
+      } else {
+        // Responses to HEAD and 1xx/204/304 have no body; TE/CL on them is handled below.
+        this.#disconnectOnFinish = connectionTokens(headers).includes("close") || !version11;
+      }
+
+      needDelegateClose = true;
+      const headersDone = delegate.headersReceived(startLine, headers);
+      if (headersDone !== undefined) await headersDone;
+      if (this.#stream === null) {
+        // Detached (WebSocket upgrade, CONNECT): the stream belongs to someone else now.
+        needDelegateClose = false;
+        return false;
+      }
+
+      let skipBody = false;
+      if (this.isClient) {
+        if (this.#requestStartLine?.method === "HEAD" || code === 304) skipBody = true;
+        if (code >= 100 && code < 200) {
+          if (headers.has("Content-Length") || headers.has("Transfer-Encoding")) {
+            throw inputError(`response code ${code} cannot have a body`);
+          }
+          // An interim response: the real one follows on the same stream.
+          needDelegateClose = false;
+          return await this.#readMessage(delegate, false);
+        }
+        if (code === 204 && (chunked || (contentLength !== null && contentLength !== 0))) {
+          throw inputError(`response with code ${code} should not have a body`);
+        }
+      } else if (contentLength !== null && contentLength > this.#maxBodySize) {
+        // After headersReceived, so a streaming delegate can raise the limit for this request;
+        // before any 100 Continue, so the client never sends a body that will be refused.
+        throw inputError("Content-Length too long", 413);
+      } else if (
+        headers.get("Expect")?.toLowerCase() === "100-continue" &&
+        !this.#writeFinished &&
+        !this.#headersWritten &&
+        version11
+      ) {
+        await stream.write(CONTINUE_RESPONSE);
+      }
+
+      if (!skipBody) {
+        this.#startTimer(this.#bodyTimeout);
+        if (chunked) await this.#readChunkedBody(delegate);
+        else if (contentLength !== null) {
+          if (this.isClient && contentLength > this.#maxBodySize) {
+            throw inputError("Content-Length too long", 413);
+          }
+          if (contentLength > 0 && !(this.isClient && code === 204)) {
+            await this.#readFixedBody(contentLength, delegate);
+          }
+        } else if (this.isClient && code !== 204) {
+          await this.#readBodyUntilClose(delegate);
+        }
+        this.#stopTimer();
+      }
+      this.#readFinished = true;
+      if (!this.#writeFinished || this.isClient) {
+        needDelegateClose = false;
+        const finished = delegate.finish();
+        if (finished !== undefined) await finished;
+      }
+      // The application may still be producing the response: watch for the peer leaving.
+      if (!this.#finished && this.#stream !== null && !this.#stream.closed()) {
+        this.#stream.setCloseCallback(this.#onConnectionClose);
+        await this.#finishPromise;
+      }
+      if (this.isClient && this.#disconnectOnFinish) this.close();
+      return this.#stream !== null && !this.#stream.closed();
+    } catch (error) {
+      if (error instanceof MessageTimeout) {
+        if (this.#readFinished || needDelegateClose) genLog.info("Timeout reading body from %s", String(this.context));
+        this.close();
+        return false;
+      }
+      if (error instanceof HTTPInputError) {
+        const status = error.status;
+        genLog.info("Malformed HTTP message from %s: %s", String(this.context), error.message);
+        if (!this.isClient && !this.#headersWritten && this.#stream !== null && !this.#stream.closed()) {
+          // Say why, then close: framing is in doubt, so nothing more is read.
+          this.#headersWritten = true;
+          try {
+            await this.#stream.write(
+              Buffer.from(
+                `HTTP/1.1 ${status} ${REASONS[status] ?? "Bad Request"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+                "latin1",
+              ),
+            );
+          } catch {
+            // The peer is gone; nothing to tell it.
+          }
+        }
+        this.close();
+        if (this.isClient) throw error;
+        return false;
+      }
+      throw error;
+    } finally {
+      this.#stopTimer();
+      if (needDelegateClose) {
+        try {
+          delegate.onConnectionClose();
+        } catch (error) {
+          appLog.error("Exception in onConnectionClose", error);
+        }
+      }
+      this.#clearCallbacks();
+    }
+  }
+
+  #checkHost(headers: HTTPHeaders, version11: boolean): void {
+    const hosts = headers.getList("Host");
+    if (hosts.length > 1) throw inputError("multiple Host headers");
+    if (hosts.length === 0) {
+      if (version11) throw inputError("missing Host header");
+      return;
+    }
+    if (!HOST_RE.test(hosts[0]!)) throw inputError("invalid Host header");
+  }
+
+  #canKeepAlive(
+    startLine: RequestStartLine,
+    headers: HTTPHeaders,
+    chunked: boolean,
+    contentLength: number | null,
+  ): boolean {
+    if (this.params.noKeepAlive) return false;
+    const tokens = connectionTokens(headers);
+    if (startLine.version === "HTTP/1.1") return !tokens.includes("close");
+    if (contentLength !== null || chunked || startLine.method === "HEAD" || startLine.method === "GET") {
+      return tokens.includes("keep-alive");
+    }
+    return false;
+  }
+
+  /** Hands body bytes to the delegate, unless the response is already finished. */
+  async #deliver(delegate: HTTPMessageDelegate, chunk: Buffer): Promise<void> {
+    if (this.#writeFinished && !this.isClient) return;
+    const done = delegate.dataReceived(chunk);
+    if (done !== undefined) await done;
+  }
+
+  async #readFixedBody(contentLength: number, delegate: HTTPMessageDelegate): Promise<void> {
+    const stream = this.#stream!;
+    const chunkSize = this.params.chunkSize;
+    while (contentLength > 0) {
+      const body = await this.#timed(stream.readBytes(Math.min(chunkSize, contentLength), { partial: true }));
+      contentLength -= body.length;
+      await this.#deliver(delegate, body);
+    }
+  }
+
+  /** Reads a line for chunked framing (size line or trailer), strict about its end. */
+  async #readChunkLine(maxBytes: number): Promise<string> {
+    const stream = this.#stream!;
+    let data: Buffer;
+    try {
+      data = await this.#timed(
+        this.params.lenient
+          ? stream.readUntil("\n", { maxBytes, closeOnMaxBytes: false })
+          : stream.readUntil("\r\n", { maxBytes, closeOnMaxBytes: false }),
+      );
+    } catch (error) {
+      if (error instanceof UnsatisfiableReadError) throw inputError("chunk line too long", 400, error);
+      throw error;
+    }
+    let line = data.toString("latin1", 0, data.length - (data[data.length - 2] === 13 ? 2 : 1));
+    if (line.includes("\r") || line.includes("\n")) throw inputError("bare CR or LF in a chunk line");
+    return line;
+  }
+
+  async #readChunkedBody(delegate: HTTPMessageDelegate): Promise<void> {
+    const stream = this.#stream!;
+    const chunkSize = this.params.chunkSize;
+    let total = 0;
+    for (;;) {
+      const line = await this.#readChunkLine(MAX_CHUNK_LINE);
+      const m = CHUNK_SIZE_RE.exec(line);
+      if (m === null) throw inputError("invalid chunk size");
+      const size = Number.parseInt(m[1]!, 16);
+      if (!Number.isSafeInteger(size)) throw inputError("invalid chunk size");
+      if (size === 0) {
+        await this.#readTrailers();
+        return;
+      }
+      total += size;
+      if (total > this.#maxBodySize) throw inputError("chunked body too large", 413);
+      let remaining = size;
+      while (remaining > 0) {
+        const piece = await this.#timed(stream.readBytes(Math.min(remaining, chunkSize), { partial: true }));
+        remaining -= piece.length;
+        await this.#deliver(delegate, piece);
+      }
+      const end = await this.#timed(stream.readBytes(this.params.lenient && stream.peekByte() === 10 ? 1 : 2));
+      if (!(end.length === 2 ? end.equals(CRLF) : end[0] === 10)) {
+        throw inputError("chunk data longer than its declared size");
+      }
+    }
+  }
+
+  /** Reads and drops trailer fields (capped in count and bytes); they never change framing. */
+  async #readTrailers(): Promise<void> {
+    let bytes = 0;
+    for (let count = 0; ; count++) {
+      const line = await this.#readChunkLine(this.params.maxHeaderSize);
+      if (line.length === 0) return;
+      bytes += line.length + 2;
+      if (count >= this.params.maxHeaderCount || bytes > this.params.maxHeaderSize) {
+        throw inputError("trailers too large", 431);
+      }
+      const colon = line.indexOf(":");
+      if (colon <= 0 || !TOKEN_RE.test(line.slice(0, colon)) || BAD_VALUE_RE.test(trimOws(line.slice(colon + 1)))) {
+        throw inputError("malformed trailer line");
+      }
+    }
+  }
+
+  async #readBodyUntilClose(delegate: HTTPMessageDelegate): Promise<void> {
+    const body = await this.#timed(this.#stream!.readUntilClose());
+    if (body.length > this.#maxBodySize) throw inputError("body too large", 413);
+    await this.#deliver(delegate, body);
+  }
+
+  // --- writing ----------------------------------------------------------------------------
+
+  /**
+   * Writes the start line and headers, and optionally the first piece of body. On a server,
+   * chunked encoding is chosen when the response has a body and no `Content-Length`.
+   * @throws {@link HTTPOutputError} (synchronously) for a CR, LF or NUL in a name or value or
+   *   an invalid header name: nothing is written.
+   * @returns a Promise resolved when the data is handed to the kernel.
+   */
+  writeHeaders(
+    startLine: RequestStartLine | ResponseStartLine,
+    headers: HTTPHeaders,
+    chunk?: Buffer | Uint8Array | string,
+  ): Promise<void> {
+    let head: string;
+    if (this.isClient) {
+      const request = startLine as RequestStartLine;
+      this.#requestStartLine = request;
+      if (!TOKEN_RE.test(request.method)) throw new HTTPOutputError(`invalid method ${JSON.stringify(request.method)}`);
+      if (/[\x00-\x20\x7f]/.test(request.path)) throw new HTTPOutputError("invalid character in request target");
+      head = `${request.method} ${request.path} HTTP/1.1\r\n`;
+      this.#chunkingOutput =
+        (request.method === "POST" || request.method === "PUT" || request.method === "PATCH") &&
+        !headers.has("Content-Length") &&
+        !headers.has("Transfer-Encoding");
+    } else {
+      const response = startLine as ResponseStartLine;
+      const request = this.#requestStartLine;
+      if (request === null) throw new HTTPOutputError("writeHeaders before a request was read");
+      this.#responseStartLine = response;
+      if (!Number.isInteger(response.code) || response.code < 100 || response.code > 999) {
+        throw new HTTPOutputError(`invalid status code ${response.code}`);
+      }
+      if (/[\x00-\x08\x0a-\x1f\x7f]/.test(response.reason)) throw new HTTPOutputError("invalid character in reason");
+      head = `HTTP/1.1 ${response.code} ${response.reason}\r\n`;
+      const code = response.code;
+      this.#chunkingOutput =
+        request.version === "HTTP/1.1" &&
+        request.method !== "HEAD" &&
+        code !== 204 &&
+        code !== 304 &&
+        (code < 100 || code >= 200) &&
+        !headers.has("Content-Length") &&
+        !headers.has("Transfer-Encoding");
+      if (request.version === "HTTP/1.1" && this.#disconnectOnFinish) headers.set("Connection", "close");
+      if (
+        request.version === "HTTP/1.0" &&
+        !this.#disconnectOnFinish &&
+        this.#requestHeaders !== null &&
+        connectionTokens(this.#requestHeaders).includes("keep-alive")
+      ) {
+        headers.set("Connection", "Keep-Alive");
+      }
+    }
+    if (this.#chunkingOutput) headers.set("Transfer-Encoding", "chunked");
+    const code = this.#responseStartLine?.code ?? 0;
+    if (!this.isClient && (this.#requestStartLine!.method === "HEAD" || code === 304)) {
+      this.#expectedContentRemaining = 0;
+    } else if (headers.has("Content-Length")) {
+      const cl = headers.get("Content-Length")!;
+      if (!CONTENT_LENGTH_RE.test(cl)) throw new HTTPOutputError(`invalid Content-Length ${JSON.stringify(cl)}`);
+      this.#expectedContentRemaining = Number(cl);
+    } else {
+      this.#expectedContentRemaining = null;
+    }
+    for (const [name, value] of headers.getAll()) {
+      if (!TOKEN_RE.test(name)) throw new HTTPOutputError(`invalid header name ${JSON.stringify(name)}`);
+      if (/[\r\n\0]/.test(value)) throw new HTTPOutputError(`illegal characters (CR, LF or NUL) in header ${name}`);
+      head += `${name}: ${value}\r\n`;
+    }
+    head += "\r\n";
+    this.#headersWritten = true;
+    const stream = this.#stream;
+    if (stream === null || stream.closed()) return Promise.reject(new StreamClosedError());
+    let data: Buffer;
+    const body = chunk === undefined ? undefined : toBuffer(chunk);
+    if (body !== undefined && body.length > 0) {
+      const framed = this.#formatChunk(body);
+      // One buffer for head and first chunk: a single write, a single packet.
+      const headLength = Buffer.byteLength(head, "latin1");
+      data = Buffer.allocUnsafe(headLength + framed.reduce((n, b) => n + b.length, 0));
+      data.latin1Write(head, 0);
+      let offset = headLength;
+      for (const piece of framed) {
+        piece.copy(data, offset);
+        offset += piece.length;
+      }
+    } else {
+      data = Buffer.from(head, "latin1");
+    }
+    return this.#write(data);
+  }
+
+  #write(data: Buffer): Promise<void> {
+    const pending = this.#stream!.write(data);
+    this.#pendingWrite = pending;
+    return pending;
+  }
+
+  /** Frames a body piece (chunked if needed) and checks it against Content-Length. */
+  #formatChunk(chunk: Buffer): Buffer[] {
+    if (this.#expectedContentRemaining !== null) {
+      this.#expectedContentRemaining -= chunk.length;
+      if (this.#expectedContentRemaining < 0) {
+        // Close now: whatever follows would be read as the next message.
+        this.#stream?.close();
+        throw new HTTPOutputError("Tried to write more data than Content-Length");
+      }
+    }
+    if (this.#chunkingOutput && chunk.length > 0) {
+      // An empty chunk would mean end-of-body, so empty writes send nothing.
+      return [Buffer.from(`${chunk.length.toString(16)}\r\n`, "latin1"), chunk, CRLF];
+    }
+    return [chunk];
+  }
+
+  /**
+   * Writes a piece of body.
+   * @throws {@link HTTPOutputError} when it goes past `Content-Length` (the stream is closed).
+   * @returns a Promise resolved when the data is handed to the kernel.
+   */
+  write(chunk: Buffer | Uint8Array | string): Promise<void> {
+    const stream = this.#stream;
+    if (stream === null || stream.closed()) return Promise.reject(new StreamClosedError());
+    const framed = this.#formatChunk(toBuffer(chunk));
+    if (framed.length === 1) {
+      if (framed[0]!.length === 0) return Promise.resolve();
+      return this.#write(framed[0]!);
+    }
+    return this.#write(Buffer.concat(framed));
+  }
+
+  /**
+   * Ends the message being written.
+   * @throws {@link HTTPOutputError} if fewer bytes than `Content-Length` were written (the
+   *   stream is closed).
+   */
+  finish(): void {
+    const stream = this.#stream;
+    if (
+      this.#expectedContentRemaining !== null &&
+      this.#expectedContentRemaining !== 0 &&
+      stream !== null &&
+      !stream.closed()
+    ) {
+      const missing = this.#expectedContentRemaining;
+      stream.close();
+      throw new HTTPOutputError(`Tried to write ${missing} bytes less than Content-Length`);
+    }
+    if (this.#chunkingOutput && stream !== null && !stream.closed()) this.#write(LAST_CHUNK).catch(ignore);
+    this.#writeFinished = true;
+    // Finishing while the request is still being read: the only way to skip the rest of the
+    // body is to close the connection once the response is out.
+    if (!this.#readFinished) this.#disconnectOnFinish = true;
+    const pending = this.#pendingWrite;
+    if (pending === null) this.#finishRequest();
+    else pending.then(this.#finishRequest, this.#finishRequest);
+  }
+
+  #finishRequest = (): void => {
+    this.#clearCallbacks();
+    if (!this.isClient && this.#disconnectOnFinish) {
+      this.close();
+      return;
+    }
+    this.#resolveFinish();
+  };
+
+  /** True once `finish()` was called. */
+  get writeFinished(): boolean {
+    return this.#writeFinished;
+  }
+
+  /** Length of a chunk in bytes (strings as UTF-8). @internal */
+  static byteLength(chunk: Buffer | string): number {
+    return chunkLength(chunk);
+  }
+}
+
+function ignore(): void {}
+
+/**
+ * Wraps a delegate to decode `Content-Encoding: gzip` bodies, counting decoded bytes against
+ * the body limit (a compression bomb stops at the limit, inflating no further).
+ */
+class GzipMessageDelegate implements HTTPMessageDelegate {
+  readonly #delegate: HTTPMessageDelegate;
+  readonly #chunkSize: number;
+  readonly #maxBodySize: () => number;
+  #decompressor: GzipDecompressor | null = null;
+  #decoded = 0;
+
+  constructor(delegate: HTTPMessageDelegate, chunkSize: number, maxBodySize: () => number) {
+    this.#delegate = delegate;
+    this.#chunkSize = chunkSize;
+    this.#maxBodySize = maxBodySize;
+  }
+
+  headersReceived(startLine: RequestStartLine | ResponseStartLine, headers: HTTPHeaders): void | Promise<void> {
+    const encoding = headers.get("Content-Encoding");
+    if (encoding !== undefined && encoding.toLowerCase() === "gzip") {
+      this.#decompressor = new GzipDecompressor();
+      // Downstream sees decoded data, so the header moves aside (as Tornado does).
+      headers.add("X-Consumed-Content-Encoding", encoding);
+      headers.delete("Content-Encoding");
+    }
+    return this.#delegate.headersReceived(startLine, headers);
+  }
+
+  async dataReceived(chunk: Buffer): Promise<void> {
+    const decompressor = this.#decompressor;
+    if (decompressor === null) {
+      const done = this.#delegate.dataReceived(chunk);
+      if (done !== undefined) await done;
+      return;
+    }
+    let input: Buffer = chunk;
+    while (input.length > 0) {
+      let decoded: Buffer;
+      try {
+        decoded = decompressor.decompress(input, this.#chunkSize);
+      } catch (error) {
+        throw inputError("invalid gzip data", 400, error);
+      }
+      if (decoded.length > 0) {
+        this.#decoded += decoded.length;
+        if (this.#decoded > this.#maxBodySize()) throw inputError("decompressed body too large", 413);
+        const done = this.#delegate.dataReceived(decoded);
+        if (done !== undefined) await done;
+      }
+      input = decompressor.unconsumedTail;
+      if (input.length > 0 && decoded.length === 0) {
+        throw inputError("unconsumed gzip data without progress");
+      }
+    }
+  }
+
+  finish(): void | Promise<void> {
+    if (this.#decompressor !== null) {
+      let tail: Buffer;
+      try {
+        tail = this.#decompressor.flush();
+      } catch (error) {
+        throw inputError("truncated gzip data", 400, error);
+      }
+      if (tail.length > 0) throw inputError("truncated gzip data");
+    }
+    return this.#delegate.finish();
+  }
+
+  onConnectionClose(): void {
+    this.#delegate.onConnectionClose();
+  }
+}
+
+/** Requests handled in a row without yielding to other connections. */
+const REQUESTS_PER_TURN = 16;
+
+/**
+ * The server side of an HTTP/1.x connection: reads requests one at a time and hands each to
+ * the {@link HTTPServerConnectionDelegate} (an `HTTPServer`, an `Application`, a router).
+ */
+export class HTTP1ServerConnection {
+  readonly stream: IOStream;
+  readonly params: ResolvedParameters;
+  readonly context: unknown;
+  #serving: Promise<void> | null = null;
+  #current: HTTP1Connection | null = null;
+  #closing = false;
+
+  constructor(stream: IOStream, params: HTTP1ConnectionParameters | ResolvedParameters = {}, context: unknown = null) {
+    this.stream = stream;
+    this.params = params instanceof ResolvedParameters ? params : new ResolvedParameters(params);
+    this.context = context;
+  }
+
+  /** Closes the connection; resolves once the serving loop has ended. */
+  async close(): Promise<void> {
+    this.stream.close();
+    try {
+      await this.#serving;
+    } catch {
+      // The loop logs its own errors.
+    }
+  }
+
+  /**
+   * Graceful close: closes the connection now if it is waiting for a request with nothing
+   * received, else after the response in progress.
+   */
+  closeWhenIdle(): void {
+    this.#closing = true;
+    const current = this.#current;
+    if (current === null || (current.requestStartLine === null && this.stream.readBufferSize === 0)) {
+      this.stream.close();
+    } else {
+      current.closeAfterResponse();
+    }
+  }
+
+  /** Starts the request loop. */
+  startServing(delegate: HTTPServerConnectionDelegate): void {
+    this.#serving = this.#serve(delegate);
+  }
+
+  async #serve(delegate: HTTPServerConnectionDelegate): Promise<void> {
+    try {
+      let inARow = 0;
+      for (let first = true; ; first = false) {
+        if (this.#closing) {
+          this.stream.close();
+          return;
+        }
+        const connection = new HTTP1Connection(this.stream, false, this.params, this.context);
+        this.#current = connection;
+        const requestDelegate = delegate.startRequest(this, connection);
+        let keepGoing: boolean;
+        try {
+          keepGoing = await connection.readResponse(requestDelegate, first);
+        } catch (error) {
+          if (!isQuietStreamError(error)) {
+            genLog.error("Uncaught exception", error);
+            connection.close();
+          }
+          return;
+        }
+        if (!keepGoing) return;
+        // Fairness: after a run of requests answered without waiting, let other connections in.
+        if (++inARow >= REQUESTS_PER_TURN) {
+          inARow = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      }
+    } finally {
+      try {
+        delegate.onClose(this);
+      } catch (error) {
+        appLog.error("Exception in onClose", error);
+      }
+    }
+  }
+}
