@@ -1,0 +1,533 @@
+// HTTPHeaders: the case-insensitive, multi-valued header map, its strict line parser, and the
+// RFC 9110 character rules it enforces (also used by the start-line parsers and by web).
+
+import { inspect } from "node:util";
+import { HTTPInputError, quoteForMessage } from "./errors.js";
+
+// RFC 9110 token (field-name, method): 1*tchar.
+const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// A character outside RFC 9110 field-value: CTLs except HTAB, DEL, and anything above 0xFF
+// (header bytes arrive decoded as latin-1, so obs-text is U+0080–U+00FF).
+const FORBIDDEN_IN_VALUE_RE = /[^\t\x20-\x7E\x80-\xFF]/;
+// Multipart part headers are UTF-8 text rather than latin-1 bytes: only CTLs (except HTAB)
+// and DEL are forbidden there, so non-Latin file names survive.
+const FORBIDDEN_IN_TEXT_RE = /[\x00-\x08\x0A-\x1F\x7F]/;
+// CR, LF and NUL: the characters that would let a value split a header line on the wire.
+const LINE_BREAKING_RE = /[\r\n\0]/;
+
+/** True if `s` is an RFC 9110 token (a valid header name or method). */
+export function isToken(s: string): boolean {
+  return TOKEN_RE.test(s);
+}
+
+/**
+ * True if `s` is a valid RFC 9110 field value, as header bytes decoded as latin-1: visible
+ * ASCII, obs-text (U+0080–U+00FF), and SP/HTAB inside (not at either end). Empty is valid.
+ */
+export function isFieldValue(s: string): boolean {
+  const n = s.length;
+  if (n === 0) return true;
+  const first = s.charCodeAt(0);
+  const last = s.charCodeAt(n - 1);
+  if (first === 0x20 || first === 0x09 || last === 0x20 || last === 0x09) return false;
+  return !FORBIDDEN_IN_VALUE_RE.test(s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Header name normalisation (Http-Header-Case), with a cache: the server normalises every name
+// of every request, and nearly all of them are a few dozen common names.
+
+const COMMON_HEADER_NAMES = [
+  "Accept",
+  "Accept-Charset",
+  "Accept-Encoding",
+  "Accept-Language",
+  "Accept-Ranges",
+  "Access-Control-Allow-Origin",
+  "Age",
+  "Allow",
+  "Authorization",
+  "Cache-Control",
+  "Connection",
+  "Content-Disposition",
+  "Content-Encoding",
+  "Content-Language",
+  "Content-Length",
+  "Content-Location",
+  "Content-Range",
+  "Content-Type",
+  "Cookie",
+  "Date",
+  "Dnt",
+  "Etag",
+  "Expect",
+  "Expires",
+  "Forwarded",
+  "From",
+  "Host",
+  "If-Match",
+  "If-Modified-Since",
+  "If-None-Match",
+  "If-Range",
+  "If-Unmodified-Since",
+  "Keep-Alive",
+  "Last-Modified",
+  "Link",
+  "Location",
+  "Origin",
+  "Pragma",
+  "Priority",
+  "Proxy-Authenticate",
+  "Proxy-Authorization",
+  "Range",
+  "Referer",
+  "Retry-After",
+  "Sec-Ch-Ua",
+  "Sec-Ch-Ua-Mobile",
+  "Sec-Ch-Ua-Platform",
+  "Sec-Fetch-Dest",
+  "Sec-Fetch-Mode",
+  "Sec-Fetch-Site",
+  "Sec-Fetch-User",
+  "Sec-Websocket-Accept",
+  "Sec-Websocket-Extensions",
+  "Sec-Websocket-Key",
+  "Sec-Websocket-Protocol",
+  "Sec-Websocket-Version",
+  "Server",
+  "Set-Cookie",
+  "Te",
+  "Trailer",
+  "Transfer-Encoding",
+  "Upgrade",
+  "Upgrade-Insecure-Requests",
+  "User-Agent",
+  "Vary",
+  "Via",
+  "Www-Authenticate",
+  "X-Consumed-Content-Encoding",
+  "X-Csrftoken",
+  "X-Forwarded-For",
+  "X-Forwarded-Host",
+  "X-Forwarded-Proto",
+  "X-Real-Ip",
+  "X-Requested-With",
+  "X-Scheme",
+  "X-Xsrftoken",
+];
+
+const NAME_CACHE = new Map<string, string>();
+// Bounded like Tornado's lru_cache(1000); names longer than this are normalised but not
+// cached, so hostile names cannot pin memory.
+const NAME_CACHE_LIMIT = 1000;
+const NAME_CACHE_MAX_LENGTH = 64;
+
+function seedNameCache(): void {
+  for (const name of COMMON_HEADER_NAMES) {
+    NAME_CACHE.set(name, name);
+    NAME_CACHE.set(name.toLowerCase(), name);
+  }
+}
+seedNameCache();
+
+function computeNormalizedName(name: string): string {
+  let out = "";
+  let upper = true;
+  for (let i = 0; i < name.length; i++) {
+    const ch = name[i]!;
+    if (ch === "-") {
+      out += ch;
+      upper = true;
+    } else {
+      out += upper ? ch.toUpperCase() : ch.toLowerCase();
+      upper = false;
+    }
+  }
+  return out;
+}
+
+/**
+ * Maps a header name to Http-Header-Case: each `-`-separated word capitalised, the rest lower
+ * case (`coNtent-TYPE` → `Content-Type`, `x-xsrftoken` → `X-Xsrftoken`, `ETag` → `Etag`).
+ */
+export function normalizeHeaderName(name: string): string {
+  let normalized = NAME_CACHE.get(name);
+  if (normalized !== undefined) return normalized;
+  normalized = computeNormalizedName(name);
+  if (name.length <= NAME_CACHE_MAX_LENGTH) {
+    if (NAME_CACHE.size >= NAME_CACHE_LIMIT) {
+      NAME_CACHE.clear();
+      seedNameCache();
+    }
+    NAME_CACHE.set(name, normalized);
+  }
+  return normalized;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Options for {@link HTTPHeaders.parse}. */
+export interface HeaderParseOptions {
+  /**
+   * Most header fields (lines, not counting obs-fold continuations) accepted; one more
+   * fails with an `HTTPInputError` whose `status` is 431.
+   * @defaultValue 1000
+   */
+  maxHeaders?: number;
+  /**
+   * Accept a bare LF as a line end (RFC 9112 §2.2 allows it; Tornado accepts it until 7.0).
+   * With `false`, every line that ends must end in CRLF. A bare CR is never a line end.
+   * @defaultValue true
+   */
+  allowBareLf?: boolean;
+  /**
+   * Accept obs-fold continuation lines, joined to the previous value with one space
+   * (deprecated by RFC 9112; Tornado folds until 7.0). Folding `Content-Length`,
+   * `Transfer-Encoding` or `Host` is always an error.
+   * @defaultValue true
+   */
+  allowObsFold?: boolean;
+}
+
+/** Default of {@link HeaderParseOptions.maxHeaders}. */
+export const DEFAULT_MAX_HEADERS = 1000;
+
+/** @internal Parse option for multipart part headers: UTF-8 text rules instead of latin-1 bytes. */
+export const TEXT_MODE: unique symbol = Symbol("httputil.textMode");
+type InternalParseOptions = HeaderParseOptions & { [TEXT_MODE]?: boolean };
+
+// Framing and routing headers whose value must never be assembled from folded lines: a proxy
+// that does not fold would see a different value (request smuggling).
+const NEVER_FOLDED = new Set(["Content-Length", "Transfer-Encoding", "Host"]);
+
+const EMPTY_LIST: readonly string[] = Object.freeze([]);
+
+/** What {@link HTTPHeaders} can be built from. */
+export type HTTPHeadersInit =
+  | HTTPHeaders
+  | Iterable<readonly [string, string]>
+  | Record<string, string | readonly string[]>;
+
+/**
+ * A case-insensitive, multi-valued map of HTTP headers that keeps Http-Header-Case names.
+ *
+ * `get` returns one string per name, repeated values joined with `","` (no space); `add`,
+ * `getList` and `getAll` see each value. Names keep their first insertion order. Iterating
+ * yields `[name, joinedValue]` pairs, as a `Map` would.
+ *
+ * `add`, `parseLine` and {@link HTTPHeaders.parse} take input from the network: names must be
+ * RFC 9110 tokens and values RFC 9110 field values, else they throw {@link HTTPInputError}.
+ * `set` and the constructor take local values: they throw `TypeError` on a name that is not
+ * a token or a value containing CR, LF or NUL (which would split the header line).
+ *
+ * @example
+ * ```ts
+ * const h = new HTTPHeaders({ "content-type": "text/html" });
+ * h.add("Set-Cookie", "A=B");
+ * h.add("Set-Cookie", "C=D");
+ * h.get("set-cookie"); // "A=B,C=D"
+ * h.getList("set-cookie"); // ["A=B", "C=D"]
+ * [...h.getAll()]; // [["Content-Type","text/html"],["Set-Cookie","A=B"],["Set-Cookie","C=D"]]
+ * ```
+ */
+export class HTTPHeaders implements Iterable<[string, string]> {
+  // Normalised name → its values in arrival order. A Map keeps insertion order and add()
+  // is an O(1) push, so 10⁵ repeated headers stay linear.
+  #fields: Map<string, string[]>;
+  // The name the last add() went to: obs-fold continuation lines extend its last value.
+  #lastKey: string | null;
+
+  /**
+   * @param init - another `HTTPHeaders` (copied), `[name, value]` pairs (each one added, so
+   *   repeats accumulate), or an object of name → value or name → list of values.
+   * @throws TypeError for a name that is not a token or a value with CR, LF or NUL.
+   */
+  constructor(init?: HTTPHeadersInit | null) {
+    this.#fields = new Map();
+    this.#lastKey = null;
+    if (init === undefined || init === null) return;
+    if (init instanceof HTTPHeaders) {
+      for (const [name, values] of init.#fields) this.#fields.set(name, values.slice());
+      return;
+    }
+    if (typeof (init as Iterable<unknown>)[Symbol.iterator] === "function") {
+      for (const pair of init as Iterable<readonly [string, string]>) {
+        checkLocal(pair[0], pair[1]);
+        this.#append(normalizeHeaderName(pair[0]), pair[1]);
+      }
+      return;
+    }
+    const record = init as Record<string, string | readonly string[]>;
+    for (const name of Object.keys(record)) {
+      const value = record[name]!;
+      if (typeof value === "string") {
+        this.set(name, value);
+      } else {
+        for (const v of value) {
+          checkLocal(name, v);
+          this.#append(normalizeHeaderName(name), v);
+        }
+      }
+    }
+    this.#lastKey = null;
+  }
+
+  /**
+   * Parses a header block: lines separated by CRLF (or LF, see options), an empty line or
+   * the end of text closing it. A `Buffer` is decoded as latin-1, as bytes on the wire are.
+   *
+   * @throws HTTPInputError for a line without a colon, a bad name or value, a first line that
+   *   starts with whitespace, a bare CR, or more than `maxHeaders` fields (`status` 431).
+   */
+  static parse(text: string | Buffer, options?: HeaderParseOptions): HTTPHeaders {
+    const h = new HTTPHeaders();
+    if (typeof text !== "string") text = text.toString("latin1");
+    const opts = options as InternalParseOptions | undefined;
+    const maxHeaders = opts?.maxHeaders ?? DEFAULT_MAX_HEADERS;
+    const allowBareLf = opts?.allowBareLf ?? true;
+    const allowObsFold = opts?.allowObsFold ?? true;
+    const textMode = opts?.[TEXT_MODE] === true;
+    const n = text.length;
+    let count = 0;
+    let start = 0;
+    while (start <= n) {
+      const lf = text.indexOf("\n", start);
+      let end: number;
+      let next: number;
+      if (lf === -1) {
+        // The last line may lack a terminator. A CR left at its end stays in the value and
+        // fails validation: a bare CR never ends a line.
+        end = n;
+        next = n + 1;
+      } else {
+        next = lf + 1;
+        if (lf > start && text.charCodeAt(lf - 1) === 0x0d) {
+          end = lf - 1;
+        } else {
+          if (!allowBareLf) throw new HTTPInputError("Header line ends with a bare LF");
+          end = lf;
+        }
+      }
+      if (h.#parseRange(text, start, end, textMode, allowObsFold) && ++count > maxHeaders) {
+        throw new HTTPInputError(`Too many header fields (more than ${maxHeaders})`, {
+          status: 431,
+        });
+      }
+      start = next;
+    }
+    h.#lastKey = null;
+    return h;
+  }
+
+  /**
+   * Adds one header line: `Name: value`, or an obs-fold continuation (starting with SP or
+   * HTAB) of the previous one. A trailing CRLF or LF is ignored; an empty line does nothing.
+   * @throws HTTPInputError as {@link HTTPHeaders.parse} does.
+   */
+  parseLine(line: string): void {
+    let end = line.length;
+    if (end > 0 && line.charCodeAt(end - 1) === 0x0a) {
+      end--;
+      if (end > 0 && line.charCodeAt(end - 1) === 0x0d) end--;
+    }
+    this.#parseRange(line, 0, end, false, true);
+  }
+
+  // Parses text[start, end) as one line (terminator already removed). Returns true when it
+  // added a new field, false for an empty or continuation line.
+  #parseRange(
+    text: string,
+    start: number,
+    end: number,
+    textMode: boolean,
+    allowObsFold: boolean,
+  ): boolean {
+    if (start === end) return false;
+    const first = text.charCodeAt(start);
+    if (first === 0x20 || first === 0x09) {
+      const key = this.#lastKey;
+      if (key === null) throw new HTTPInputError("First header line cannot start with whitespace");
+      if (!allowObsFold) throw new HTTPInputError("Header continuation lines are not allowed");
+      if (NEVER_FOLDED.has(key)) {
+        throw new HTTPInputError(`Header continuation line not allowed for ${key}`);
+      }
+      const [s, e] = trimOws(text, start, end);
+      const part = text.slice(s, e);
+      if ((textMode ? FORBIDDEN_IN_TEXT_RE : FORBIDDEN_IN_VALUE_RE).test(part)) {
+        throw new HTTPInputError(`Invalid header continuation ${quoteForMessage(part)}`);
+      }
+      const values = this.#fields.get(key);
+      if (values === undefined) {
+        throw new HTTPInputError("Header continuation line without a header to continue");
+      }
+      values[values.length - 1] += ` ${part}`;
+      return false;
+    }
+    const colon = text.indexOf(":", start);
+    if (colon === -1 || colon >= end) throw new HTTPInputError("No colon in header line");
+    const name = text.slice(start, colon);
+    if (!TOKEN_RE.test(name)) {
+      throw new HTTPInputError(`Invalid header name ${quoteForMessage(name)}`);
+    }
+    // Strip SP/HTAB only (never U+00A0 and such): inline, this runs for every header.
+    let s = colon + 1;
+    let e = end;
+    while (s < e && (text.charCodeAt(s) === 0x20 || text.charCodeAt(s) === 0x09)) s++;
+    while (e > s && (text.charCodeAt(e - 1) === 0x20 || text.charCodeAt(e - 1) === 0x09)) e--;
+    const value = text.slice(s, e);
+    if ((textMode ? FORBIDDEN_IN_TEXT_RE : FORBIDDEN_IN_VALUE_RE).test(value)) {
+      throw new HTTPInputError(`Invalid header value ${quoteForMessage(value)}`);
+    }
+    this.#append(normalizeHeaderName(name), value);
+    return true;
+  }
+
+  #append(key: string, value: string): void {
+    this.#lastKey = key;
+    const values = this.#fields.get(key);
+    if (values === undefined) this.#fields.set(key, [value]);
+    else values.push(value);
+  }
+
+  /**
+   * Adds a value for `name`, after any existing ones.
+   * @throws HTTPInputError if `name` is not an RFC 9110 token or `value` not a field value
+   *   (control characters, characters above U+00FF, or SP/HTAB at either end).
+   */
+  add(name: string, value: string): void {
+    if (typeof name !== "string" || !TOKEN_RE.test(name)) {
+      throw new HTTPInputError(`Invalid header name ${quoteForMessage(String(name))}`);
+    }
+    if (typeof value !== "string" || !isFieldValue(value)) {
+      throw new HTTPInputError(`Invalid header value ${quoteForMessage(String(value))}`);
+    }
+    this.#append(normalizeHeaderName(name), value);
+  }
+
+  /**
+   * The value of `name`, repeated values joined with `","`; `defaultValue` (or `undefined`)
+   * when absent.
+   */
+  get(name: string): string | undefined;
+  get(name: string, defaultValue: string): string;
+  get(name: string, defaultValue?: string): string | undefined {
+    const values = this.#fields.get(normalizeHeaderName(name));
+    if (values === undefined) return defaultValue;
+    return values.length === 1 ? values[0] : values.join(",");
+  }
+
+  /**
+   * Replaces every value of `name` with `value`.
+   * @throws TypeError if `name` is not a token or `value` contains CR, LF or NUL.
+   */
+  set(name: string, value: string): void {
+    checkLocal(name, value);
+    this.#fields.set(normalizeHeaderName(name), [value]);
+  }
+
+  /** Returns the value of `name`, first setting it to `value` if absent. */
+  setDefault(name: string, value: string): string {
+    const existing = this.get(name);
+    if (existing !== undefined) return existing;
+    this.set(name, value);
+    return value;
+  }
+
+  /** True if `name` has at least one value. */
+  has(name: string): boolean {
+    return this.#fields.has(normalizeHeaderName(name));
+  }
+
+  /** Removes every value of `name`; true if there was one. */
+  delete(name: string): boolean {
+    return this.#fields.delete(normalizeHeaderName(name));
+  }
+
+  /** Every value of `name` in arrival order (empty if absent). Do not modify the array. */
+  getList(name: string): readonly string[] {
+    return this.#fields.get(normalizeHeaderName(name)) ?? EMPTY_LIST;
+  }
+
+  /** Every `[name, value]` pair, a name repeated once per value, names in insertion order. */
+  *getAll(): Generator<[string, string], void, undefined> {
+    for (const [name, values] of this.#fields) {
+      for (const value of values) yield [name, value];
+    }
+  }
+
+  /** The number of distinct names. */
+  get size(): number {
+    return this.#fields.size;
+  }
+
+  /** The distinct names, normalised, in insertion order. */
+  keys(): IterableIterator<string> {
+    return this.#fields.keys();
+  }
+
+  /** The joined value of each name, in insertion order. */
+  *values(): Generator<string, void, undefined> {
+    for (const values of this.#fields.values()) {
+      yield values.length === 1 ? values[0]! : values.join(",");
+    }
+  }
+
+  /** `[name, joinedValue]` for each name, in insertion order. */
+  *entries(): Generator<[string, string], void, undefined> {
+    for (const [name, values] of this.#fields) {
+      yield [name, values.length === 1 ? values[0]! : values.join(",")];
+    }
+  }
+
+  [Symbol.iterator](): Generator<[string, string], void, undefined> {
+    return this.entries();
+  }
+
+  /** A copy: neither the map nor its value lists are shared. */
+  copy(): HTTPHeaders {
+    return new HTTPHeaders(this);
+  }
+
+  /** The headers as text, one `Name: value\n` line per value (parseable by `parse`). */
+  toString(): string {
+    let out = "";
+    for (const [name, values] of this.#fields) {
+      for (const value of values) out += `${name}: ${value}\n`;
+    }
+    return out;
+  }
+
+  [inspect.custom](_depth: number, options: object): string {
+    const shown: Record<string, string | string[]> = {};
+    for (const [name, values] of this.#fields) {
+      shown[name] = values.length === 1 ? values[0]! : values.slice();
+    }
+    return `HTTPHeaders ${inspect(shown, options)}`;
+  }
+}
+
+function trimOws(text: string, start: number, end: number): [number, number] {
+  while (start < end) {
+    const c = text.charCodeAt(start);
+    if (c !== 0x20 && c !== 0x09) break;
+    start++;
+  }
+  while (end > start) {
+    const c = text.charCodeAt(end - 1);
+    if (c !== 0x20 && c !== 0x09) break;
+    end--;
+  }
+  return [start, end];
+}
+
+function checkLocal(name: string, value: string): void {
+  if (typeof name !== "string" || !TOKEN_RE.test(name)) {
+    throw new TypeError(`Invalid header name ${quoteForMessage(String(name))}`);
+  }
+  if (typeof value !== "string") {
+    throw new TypeError(`Header value for ${name} must be a string, not ${typeof value}`);
+  }
+  if (LINE_BREAKING_RE.test(value)) {
+    throw new TypeError(`Illegal characters (CR, LF or NUL) in header ${name}`);
+  }
+}

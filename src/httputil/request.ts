@@ -1,0 +1,337 @@
+// HTTPServerRequest and the interfaces between connections, servers and applications
+// (HTTPServerConnectionDelegate, HTTPMessageDelegate, HTTPConnection).
+
+import { performance } from "node:perf_hooks";
+import { type PeerCertificate, TLSSocket } from "node:tls";
+import { inspect } from "node:util";
+import { type ArgumentMap, type FileMap, parseBodyArguments } from "./body.js";
+import { parseCookie } from "./cookies.js";
+import { HTTPInputError, quoteForMessage } from "./errors.js";
+import { HTTPHeaders } from "./headers.js";
+import { qsParseKeepBlank, splitHostAndPort } from "./misc.js";
+import type { RequestStartLine, ResponseStartLine } from "./startline.js";
+
+/**
+ * Per-connection facts an {@link HTTPConnection} exposes to the request it carries. With
+ * `xheaders`, `HTTPServer` rewrites them from `X-Forwarded-For` / `X-Scheme` before the
+ * request is built.
+ */
+export interface HTTPConnectionContext {
+  /** The peer's IP address; `"0.0.0.0"` for non-IP sockets (Unix); null when unknown. */
+  remoteIp: string | null;
+  /** `"http"` or `"https"`. */
+  protocol: string;
+}
+
+/**
+ * What applications write a response (or, in a client, a request) through: one
+ * request/response exchange on a connection. `HTTP1Connection` implements it.
+ */
+export interface HTTPConnection {
+  /**
+   * Writes the start line and header block, and optionally the first chunk of the body in
+   * the same write (a small response in one packet).
+   * @param startLine - a `ResponseStartLine` on a server, a `RequestStartLine` in a client;
+   *   its `version` is ignored (HTTP/1.1 is written).
+   * @param headers - written in `getAll()` order; the connection may add framing headers
+   *   (`Transfer-Encoding`, `Connection`).
+   * @returns a Promise resolved when the data is flushed to the socket (flow control);
+   *   rejected with `StreamClosedError` if the connection closed.
+   */
+  writeHeaders(
+    startLine: RequestStartLine | ResponseStartLine,
+    headers: HTTPHeaders,
+    chunk?: Buffer,
+  ): Promise<void>;
+  /**
+   * Writes a chunk of body data (chunked framing when no Content-Length was given).
+   * @returns a Promise resolved when flushed (flow control).
+   */
+  write(chunk: Buffer): Promise<void>;
+  /** Marks the end of the body: writes the last chunk if chunked, and ends the exchange. */
+  finish(): void;
+  /** Facts about the underlying connection (peer address, protocol), when known. */
+  readonly context?: HTTPConnectionContext;
+}
+
+/**
+ * Receives one HTTP message (a request on a server, a response in a client) as
+ * `HTTP1Connection` reads it: `headersReceived` once, `dataReceived` for each body chunk,
+ * then exactly one of `finish` (the message is complete) or `onConnectionClose` (the
+ * connection closed first). `onConnectionClose` alone may also come after `headersReceived`
+ * was never called.
+ */
+export interface HTTPMessageDelegate {
+  /**
+   * The start line and headers arrived. A returned Promise delays reading the body until it
+   * settles (e.g. to decide on `setMaxBodySize`); some `HTTPConnection` methods may only be
+   * called from here.
+   */
+  headersReceived(
+    startLine: RequestStartLine | ResponseStartLine,
+    headers: HTTPHeaders,
+  ): void | Promise<void>;
+  /**
+   * A chunk of the body arrived (at most the connection's `chunkSize` bytes). A returned
+   * Promise stops further reads until it settles: flow control for streamed bodies.
+   */
+  dataReceived(chunk: Buffer): void | Promise<void>;
+  /** The whole message has been received. */
+  finish(): void;
+  /** The connection closed before the message was complete. */
+  onConnectionClose(): void;
+}
+
+/**
+ * What `HTTPServer` hands each connection's requests to (`Application` and the routers are
+ * such delegates).
+ */
+export interface HTTPServerConnectionDelegate {
+  /**
+   * A new request has started on a connection.
+   * @param serverConnection - an opaque object for the long-lived (TCP-level) connection,
+   *   the same for every request on it.
+   * @param requestConnection - the {@link HTTPConnection} for this one exchange.
+   * @returns the delegate that receives this request.
+   */
+  startRequest(
+    serverConnection: object,
+    requestConnection: HTTPConnection,
+  ): HTTPMessageDelegate;
+  /** The connection `serverConnection` (given before to `startRequest`) has closed. */
+  onClose(serverConnection: object): void;
+}
+
+/** True if `value` looks like an {@link HTTPServerConnectionDelegate} (has `startRequest`). */
+export function isHTTPServerConnectionDelegate(
+  value: unknown,
+): value is HTTPServerConnectionDelegate {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { startRequest?: unknown }).startRequest === "function"
+  );
+}
+
+// RFC 3986 host[:port], simplified as Tornado does: unreserved, sub-delims, pct-encoded, and
+// "[", "]", ":" anywhere (IPv6 literals, port).
+const HOST_RE = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=[\]:]|%[0-9A-Fa-f]{2})*$/;
+
+// SimpleCookie accepts these names only: http.cookies._LegalChars, and no Morsel attribute.
+const LEGAL_COOKIE_NAME_RE = /^[A-Za-z0-9!#$%&'*+\-.^_`|~:]+$/;
+const RESERVED_COOKIE_NAMES = new Set([
+  "expires",
+  "path",
+  "comment",
+  "domain",
+  "max-age",
+  "secure",
+  "httponly",
+  "version",
+  "samesite",
+  "partitioned",
+]);
+
+/** Options of {@link HTTPServerRequest}. */
+export interface HTTPServerRequestOptions {
+  /** The request line: method, target (`uri`) and version. */
+  startLine: RequestStartLine;
+  /** @defaultValue empty headers */
+  headers?: HTTPHeaders;
+  /** @defaultValue an empty Buffer */
+  body?: Buffer;
+  /** Uploaded files, when already parsed. @defaultValue an empty map */
+  files?: FileMap;
+  /** The exchange's connection; its `context` gives `remoteIp` and `protocol`. */
+  connection?: HTTPConnection | null;
+  /** The long-lived connection (opaque), as given to `startRequest`. */
+  serverConnection?: object | null;
+}
+
+/**
+ * A single HTTP request, as `RequestHandler.request` exposes it.
+ *
+ * Arguments map names (strings) to lists of byte values (`Buffer`): `queryArguments` from
+ * the query string, `bodyArguments` from a form body (after {@link HTTPServerRequest.parseBody}),
+ * `arguments` both; blank values are kept. Decoding to text is `RequestHandler`'s job.
+ *
+ * @throws HTTPInputError from the constructor when an HTTP/1.1 request has no `Host` header,
+ *   the `Host` is not `host[:port]`, or it holds a comma (several Host headers).
+ * @remarks Arguments and files are `Map`s (Tornado: dicts), so no name can clash with an
+ *   object property. `cookies` maps names to values (Tornado: `Morsel`s with `.value`).
+ *   `requestTime()` is in milliseconds.
+ */
+export class HTTPServerRequest {
+  /** The request line this request was built from. */
+  readonly startLine: RequestStartLine;
+  /** Request method, e.g. `"GET"`. */
+  method: string;
+  /** The request target as sent, e.g. `"/foo?a=1"`. */
+  uri: string;
+  /** HTTP version, e.g. `"HTTP/1.1"`. */
+  version: string;
+  /** The request headers. */
+  headers: HTTPHeaders;
+  /** The request body (empty until read; streamed bodies never land here). */
+  body: Buffer;
+  /** The client's IP address (the proxy's view with `xheaders`); null when unknown. */
+  remoteIp: string | null;
+  /** `"http"` or `"https"`. */
+  protocol: string;
+  /** The `Host` header (`"127.0.0.1"` for an HTTP/1.0 request without one). */
+  host: string;
+  /** `host` lower-cased, without the port. */
+  hostName: string;
+  /** Uploaded files by form field name. */
+  files: FileMap;
+  /** The exchange's connection (null when the request was built by hand). */
+  connection: HTTPConnection | null;
+  /** The long-lived connection, as given to `startRequest`. */
+  serverConnection: object | null;
+  /** The path part of `uri` (before `?`). */
+  path: string;
+  /** The query part of `uri` (after `?`, "" when none). */
+  query: string;
+  /** Query and body arguments together. */
+  arguments: ArgumentMap;
+  /** Arguments from the query string. */
+  queryArguments: ArgumentMap;
+  /** Arguments from a form body (filled by `parseBody`). */
+  bodyArguments: ArgumentMap;
+  #startTime: number;
+  #finishTime: number | null;
+  #cookies: Map<string, string> | null;
+
+  constructor(options: HTTPServerRequestOptions) {
+    const startLine = options.startLine;
+    if (startLine === undefined || startLine === null) {
+      throw new TypeError("HTTPServerRequest needs a startLine");
+    }
+    this.startLine = startLine;
+    this.method = startLine.method;
+    this.uri = startLine.path;
+    this.version = startLine.version;
+    this.headers = options.headers ?? new HTTPHeaders();
+    this.body = options.body ?? Buffer.alloc(0);
+    const context = options.connection?.context;
+    this.remoteIp = context?.remoteIp ?? null;
+    this.protocol = context?.protocol ?? "http";
+    const host = this.headers.get("Host");
+    if (host === undefined) {
+      // HTTP/1.0 does not require a Host header; HTTP/1.1 does (RFC 9112 §3.2).
+      if (this.version !== "HTTP/1.0") throw new HTTPInputError("Missing Host header");
+      this.host = "127.0.0.1";
+    } else {
+      this.host = host;
+    }
+    if (!HOST_RE.test(this.host)) {
+      throw new HTTPInputError(`Invalid Host header: ${quoteForMessage(this.host)}`);
+    }
+    if (this.host.includes(",")) {
+      // Several Host headers (joined by "," here, or by a proxy): RFC 9112 says 400.
+      throw new HTTPInputError(`Multiple host headers not allowed: ${quoteForMessage(this.host)}`);
+    }
+    this.hostName = splitHostAndPort(this.host.toLowerCase())[0];
+    this.files = options.files ?? new Map();
+    this.connection = options.connection ?? null;
+    this.serverConnection = options.serverConnection ?? null;
+    const mark = this.uri.indexOf("?");
+    this.path = mark === -1 ? this.uri : this.uri.slice(0, mark);
+    this.query = mark === -1 ? "" : this.uri.slice(mark + 1);
+    this.arguments = this.query === "" ? new Map() : qsParseKeepBlank(this.query);
+    this.queryArguments = new Map();
+    for (const [name, values] of this.arguments) this.queryArguments.set(name, values.slice());
+    this.bodyArguments = new Map();
+    this.#startTime = performance.now();
+    this.#finishTime = null;
+    this.#cookies = null;
+  }
+
+  /**
+   * The request's cookies, name → value, parsed from the `Cookie` header on first use.
+   * Names a Python `SimpleCookie` would refuse (not a cookie token, or an attribute name
+   * such as `path`) are dropped, as Tornado does.
+   */
+  get cookies(): Map<string, string> {
+    if (this.#cookies === null) {
+      const cookies = new Map<string, string>();
+      const header = this.headers.get("Cookie");
+      if (header !== undefined) {
+        const parsed = parseCookie(header);
+        for (const name of Object.keys(parsed)) {
+          if (LEGAL_COOKIE_NAME_RE.test(name) && !RESERVED_COOKIE_NAMES.has(name.toLowerCase())) {
+            cookies.set(name, parsed[name]!);
+          }
+        }
+      }
+      this.#cookies = cookies;
+    }
+    return this.#cookies;
+  }
+
+  /** The full URL: `protocol://host` + `uri`. */
+  fullUrl(): string {
+    return `${this.protocol}://${this.host}${this.uri}`;
+  }
+
+  /** Milliseconds since the request was created, or until `markFinished()` when called. */
+  requestTime(): number {
+    return (this.#finishTime ?? performance.now()) - this.#startTime;
+  }
+
+  /** Stops the `requestTime()` clock (`RequestHandler.finish` calls it). */
+  markFinished(): void {
+    this.#finishTime = performance.now();
+  }
+
+  /**
+   * Parses `body` as a form (urlencoded or multipart, by `Content-Type`) into
+   * `bodyArguments` and `files`, and adds the body arguments to `arguments`.
+   * @throws HTTPInputError as {@link parseBodyArguments} does.
+   */
+  parseBody(): void {
+    parseBodyArguments(
+      this.headers.get("Content-Type", ""),
+      this.body,
+      this.bodyArguments,
+      this.files,
+      this.headers,
+    );
+    for (const [name, values] of this.bodyArguments) {
+      const list = this.arguments.get(name);
+      if (list === undefined) this.arguments.set(name, values.slice());
+      else list.push(...values);
+    }
+  }
+
+  /**
+   * The client's TLS certificate, or null (no TLS, no certificate, or the connection does
+   * not expose its socket). The server's TLS options must ask for client certificates
+   * (`requestCert`).
+   * @param binaryForm - true for the DER bytes instead of Node's parsed certificate.
+   */
+  getSslCertificate(binaryForm = false): PeerCertificate | Buffer | null {
+    const socket = (this.connection as { stream?: { socket?: unknown } } | null)?.stream?.socket;
+    if (!(socket instanceof TLSSocket)) return null;
+    const cert = socket.getPeerCertificate();
+    if (cert === null || cert === undefined || Object.keys(cert).length === 0) return null;
+    return binaryForm ? cert.raw : cert;
+  }
+
+  /** A summary without headers (which may hold credentials). */
+  toString(): string {
+    const fields = [
+      `protocol=${JSON.stringify(this.protocol)}`,
+      `host=${JSON.stringify(this.host)}`,
+      `method=${JSON.stringify(this.method)}`,
+      `uri=${JSON.stringify(this.uri)}`,
+      `version=${JSON.stringify(this.version)}`,
+      `remoteIp=${JSON.stringify(this.remoteIp)}`,
+    ];
+    return `HTTPServerRequest(${fields.join(", ")})`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+}
