@@ -30,6 +30,7 @@ import {
   RequestStartLine,
   ResponseStartLine,
   type HTTPConnection,
+  type HTTPConnectionContext,
   type HTTPMessageDelegate,
   type HTTPServerConnectionDelegate,
 } from "./httputil.js";
@@ -153,8 +154,13 @@ const STATUS_LINE_RE = /^HTTP\/1\.([0-9]) ([0-9]{3})(?: ([^\x00-\x08\x0a-\x1f\x7
 // Field values: any byte but CTLs (HTAB allowed) and DEL. obs-text is data.
 const BAD_VALUE_RE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const CONTENT_LENGTH_RE = /^[0-9]+$/;
-const CHUNK_SIZE_RE = /^([0-9A-Fa-f]{1,16})(;[^\x00-\x08\x0a-\x1f\x7f]*)?$/;
-const HOST_RE = /^[^\x00-\x20\x7f@/?#\\]*$/;
+// chunk-size, then chunk extensions as RFC 9112 §7.1.1 writes them (token names, token or
+// quoted-string values, optional whitespace around ";" and "="); they are read and ignored.
+const CHUNK_SIZE_RE =
+  /^([0-9A-Fa-f]{1,16})((?:[ \t]*;[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*=[ \t]*(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"))?)*)$/;
+// RFC 3986 host and port as Tornado checks them: unreserved, sub-delims, pct-encoded, and
+// "[", "]", ":" anywhere (IPv6 literals).
+const HOST_RE = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=[\]:]|%[0-9A-Fa-f]{2})*$/;
 const CRLF = Buffer.from("\r\n");
 const LAST_CHUNK = Buffer.from("0\r\n\r\n");
 const CONTINUE_RESPONSE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n");
@@ -316,8 +322,8 @@ function toBuffer(chunk: Buffer | Uint8Array | string): Buffer {
 export class HTTP1Connection implements HTTPConnection {
   readonly isClient: boolean;
   readonly params: ResolvedParameters;
-  /** An opaque application object (the server puts the peer's address there). */
-  readonly context: unknown;
+  /** The peer's address and protocol (set by the server; undefined on a client). */
+  readonly context: HTTPConnectionContext | undefined;
   #stream: IOStream | null;
   #maxBodySize: number;
   #bodyTimeout: number | undefined;
@@ -345,7 +351,7 @@ export class HTTP1Connection implements HTTPConnection {
     stream: IOStream,
     isClient: boolean,
     params: HTTP1ConnectionParameters | ResolvedParameters = {},
-    context: unknown = null,
+    context?: HTTPConnectionContext,
   ) {
     this.isClient = isClient;
     this.#stream = stream;
@@ -517,10 +523,7 @@ export class HTTP1Connection implements HTTPConnection {
       } catch (error) {
         if (error instanceof UnsatisfiableReadError) {
           // Over the limit: 414 if even the request line does not end within its own limit.
-          const status =
-            !this.isClient && !stream.bufferedIncludesWithin("\n", params.maxRequestLineSize + 1)
-              ? 414
-              : 431;
+          const status = !this.isClient && (await this.#requestLineTooLong()) ? 414 : 431;
           throw inputError("header block too large", status, { cause: error });
         }
         throw error;
@@ -534,6 +537,19 @@ export class HTTP1Connection implements HTTPConnection {
         throw inputError("empty header block");
       }
       if (firstTimeout !== params.headerTimeout) this.#startTimer(params.headerTimeout);
+    }
+  }
+
+  /** After an oversized header block: true if even its first line is over the limit. */
+  async #requestLineTooLong(): Promise<boolean> {
+    try {
+      await this.#stream!.readUntil("\n", {
+        maxBytes: this.params.maxRequestLineSize + 2,
+        closeOnMaxBytes: false,
+      });
+      return false;
+    } catch {
+      return true;
     }
   }
 
@@ -569,7 +585,8 @@ export class HTTP1Connection implements HTTPConnection {
       if (!this.isClient) {
         this.#disconnectOnFinish =
           this.#closeAfterResponse || !this.#canKeepAlive(startLine as RequestStartLine, headers, chunked, contentLength);
-        const expect = headers.get("Expect");
+        // RFC 9110 §10.1.1: an expectation in an HTTP/1.0 request is ignored.
+        const expect = version11 ? headers.get("Expect") : undefined;
         if (expect !== undefined && expect.toLowerCase() !== "100-continue") {
           throw inputError(`unsupported expectation ${JSON.stringify(expect)}`, 417);
         }
@@ -690,7 +707,8 @@ export class HTTP1Connection implements HTTPConnection {
       if (version11) throw inputError("missing Host header");
       return;
     }
-    if (!HOST_RE.test(hosts[0]!)) throw inputError("invalid Host header");
+    // A comma means several hosts joined by a proxy: as ambiguous as two Host lines.
+    if (!HOST_RE.test(hosts[0]!) || hosts[0]!.includes(",")) throw inputError("invalid Host header");
   }
 
   #canKeepAlive(
@@ -766,10 +784,11 @@ export class HTTP1Connection implements HTTPConnection {
         remaining -= piece.length;
         await this.#deliver(delegate, piece);
       }
-      const end = await this.#timed(stream.readBytes(this.params.lenient && stream.peekByte() === 10 ? 1 : 2));
-      if (!(end.length === 2 ? end.equals(CRLF) : end[0] === 10)) {
-        throw inputError("chunk data longer than its declared size");
-      }
+      // The chunk's data must be followed by its line end: CRLF (or LF when lenient).
+      let byte = (await this.#timed(stream.readBytes(1)))[0];
+      if (byte === 13) byte = (await this.#timed(stream.readBytes(1)))[0];
+      else if (!this.params.lenient) byte = -1;
+      if (byte !== 10) throw inputError("chunk data longer than its declared size");
     }
   }
 
@@ -877,7 +896,7 @@ export class HTTP1Connection implements HTTPConnection {
       // One buffer for head and first chunk: a single write, a single packet.
       const headLength = Buffer.byteLength(head, "latin1");
       data = Buffer.allocUnsafe(headLength + framed.reduce((n, b) => n + b.length, 0));
-      data.latin1Write(head, 0);
+      data.write(head, 0, "latin1");
       let offset = headLength;
       for (const piece of framed) {
         piece.copy(data, offset);
@@ -1061,12 +1080,16 @@ const REQUESTS_PER_TURN = 16;
 export class HTTP1ServerConnection {
   readonly stream: IOStream;
   readonly params: ResolvedParameters;
-  readonly context: unknown;
+  readonly context: HTTPConnectionContext | undefined;
   #serving: Promise<void> | null = null;
   #current: HTTP1Connection | null = null;
   #closing = false;
 
-  constructor(stream: IOStream, params: HTTP1ConnectionParameters | ResolvedParameters = {}, context: unknown = null) {
+  constructor(
+    stream: IOStream,
+    params: HTTP1ConnectionParameters | ResolvedParameters = {},
+    context?: HTTPConnectionContext,
+  ) {
     this.stream = stream;
     this.params = params instanceof ResolvedParameters ? params : new ResolvedParameters(params);
     this.context = context;

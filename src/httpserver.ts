@@ -269,7 +269,7 @@ export class HTTPServer extends TCPServer implements HTTPServerConnectionDelegat
   }
 
   /** @internal HTTPServerConnectionDelegate */
-  startRequest(serverConnection: unknown, requestConnection: HTTPConnection): HTTPMessageDelegate {
+  startRequest(serverConnection: object, requestConnection: HTTPConnection): HTTPMessageDelegate {
     let delegate: HTTPMessageDelegate = isServerConnectionDelegate(this.requestCallback)
       ? this.requestCallback.startRequest(serverConnection, requestConnection)
       : new CallableAdapter(this.requestCallback, requestConnection);
@@ -280,7 +280,7 @@ export class HTTPServer extends TCPServer implements HTTPServerConnectionDelegat
   }
 
   /** @internal HTTPServerConnectionDelegate */
-  onClose(serverConnection: unknown): void {
+  onClose(serverConnection: object): void {
     this.#connections.delete(serverConnection as HTTP1ServerConnection);
     if (this.#connections.size === 0 && this.#closeWaiters.length > 0) {
       const waiters = this.#closeWaiters;

@@ -127,6 +127,12 @@ export interface MaxBytesOptions {
    * match is not found within this many bytes. @defaultValue unlimited (`maxBufferSize` applies)
    */
   maxBytes?: number;
+  /**
+   * Close the stream when `maxBytes` is exceeded, as Tornado does. With false the read fails
+   * but the stream stays open and the data stays buffered, so that a protocol can still answer
+   * (an HTTP server's 431). @defaultValue true
+   */
+  closeOnMaxBytes?: boolean;
 }
 
 const DEFAULT_MAX_BUFFER_SIZE = 100 * 1024 * 1024;
@@ -223,6 +229,7 @@ export class BaseIOStream {
   #readBytes: number;
   #readPartial: boolean;
   #readMaxBytes: number;
+  #readCloseOnMaxBytes: boolean;
   #readDelimiter: Buffer;
   #readRegex: RegExp | null;
   #readTarget: Uint8Array;
@@ -285,6 +292,7 @@ export class BaseIOStream {
     this.#readBytes = 0;
     this.#readPartial = false;
     this.#readMaxBytes = -1;
+    this.#readCloseOnMaxBytes = true;
     this.#readDelimiter = EMPTY;
     this.#readRegex = null;
     this.#readTarget = EMPTY;
@@ -361,6 +369,7 @@ export class BaseIOStream {
     this.#readKind = READ_DELIMITER;
     this.#readDelimiter = bytes;
     this.#readMaxBytes = maxBytes;
+    this.#readCloseOnMaxBytes = options?.closeOnMaxBytes !== false;
     this.#scanChunk = this.#head;
     this.#scanOffset = this.#offset;
     this.#scanBase = -this.#offset;
@@ -391,6 +400,7 @@ export class BaseIOStream {
     this.#readKind = READ_REGEX;
     this.#readRegex = re;
     this.#readMaxBytes = maxBytes;
+    this.#readCloseOnMaxBytes = options?.closeOnMaxBytes !== false;
     this.#regexText = "";
     return this.#tryInlineRead();
   }
@@ -446,6 +456,11 @@ export class BaseIOStream {
     if (this.#readKind !== READ_NONE) return this.#alreadyReading();
     this.#readKind = READ_UNTIL_CLOSE;
     return this.#tryInlineRead();
+  }
+
+  /** Bytes received and not yet consumed by a read. */
+  get readBufferSize(): number {
+    return this.#size;
   }
 
   /** True while a read is pending. */
@@ -740,10 +755,11 @@ export class BaseIOStream {
         resolve(this.#takeResult(end));
       } else if (end === UNSATISFIABLE) {
         const reject = this.#readReject;
+        const close = this.#readCloseOnMaxBytes;
         const error = this.#unsatisfiableError();
         this.#resetRead();
         reject(error);
-        this.close(error);
+        if (close) this.close(error);
         return;
       } else if (this.#size > this.maxBufferSize) {
         this.#bufferFull();
@@ -776,14 +792,17 @@ export class BaseIOStream {
     const error = new UnsatisfiableReadError(
       `${what} not found within ${this.#readMaxBytes} bytes`,
     );
-    genLog.info("Unsatisfiable read, closing connection: %s", error.message);
+    if (this.#readCloseOnMaxBytes) {
+      genLog.info("Unsatisfiable read, closing connection: %s", error.message);
+    }
     return error;
   }
 
   #failUnsatisfiable(): Promise<never> {
+    const close = this.#readCloseOnMaxBytes;
     const error = this.#unsatisfiableError();
     this.#resetRead();
-    this.close(error);
+    if (close) this.close(error);
     return rejected(error);
   }
 

@@ -595,8 +595,13 @@ describe("shutdown", () => {
   test("close() closes idle connections, lets an in-flight request finish, then resolves", async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const slowStarted = new Promise<void>((r) => (entered = r));
     const server = new HTTPServer(async (request) => {
-      if (request.path === "/slow") await gate;
+      if (request.path === "/slow") {
+        entered();
+        await gate;
+      }
       answerJson(request, echoOf(request));
     });
     const port = await listenLocal(server);
@@ -605,7 +610,7 @@ describe("shutdown", () => {
     await idle.readResponse();
     const busy = await RawClient.open(port);
     busy.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
-    while (server.connectionCount < 2) await new Promise((r) => setImmediate(r));
+    await slowStarted;
     const closing = server.close({ timeout: 5000 });
     await idle.waitClosed();
     assert.equal(busy.closed, false);

@@ -80,9 +80,9 @@ describe("HTTPServer with real clients", () => {
   test("Node's fetch (undici) GET and POST", async () => {
     const get = await fetch(`http://127.0.0.1:${server.port}/f?q=%20`);
     assert.equal(get.status, 200);
-    assert.equal((await get.json()).uri, "/f?q=%20");
+    assert.equal(((await get.json()) as { uri: string }).uri, "/f?q=%20");
     const post = await fetch(`http://127.0.0.1:${server.port}/p`, { method: "POST", body: "x".repeat(100_000) });
-    assert.equal((await post.json()).body.length, 100_000);
+    assert.equal(((await post.json()) as { body: string }).body.length, 100_000);
   });
 
   test("Python Tornado's AsyncHTTPClient", { skip: needPeer("python3-tornado") }, async () => {

@@ -20,7 +20,8 @@ export interface Generated {
   recipe: string[];
 }
 
-const METHODS = ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH"];
+// No HEAD: its response has no body, so there would be no echo to compare.
+const METHODS = ["GET", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"];
 const TARGETS = [
   "/",
   "/a/b/c",

@@ -32,11 +32,12 @@ export function echoOf(request: HTTPServerRequest): Record<string, unknown> {
 export function answerJson(request: HTTPServerRequest, value: unknown): void {
   const body = Buffer.from(JSON.stringify(value), "latin1");
   const connection = request.connection!;
+  // A HEAD response carries the headers of the GET response and no body.
   void connection
     .writeHeaders(
       new ResponseStartLine("HTTP/1.1", 200, "OK"),
       new HTTPHeaders({ "Content-Type": "application/json", "Content-Length": String(body.length) }),
-      body,
+      request.method === "HEAD" ? undefined : body,
     )
     .catch(() => {});
   connection.finish();
