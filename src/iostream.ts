@@ -29,7 +29,7 @@
 
 import { readFileSync } from "node:fs";
 import net from "node:net";
-import type { Duplex } from "node:stream";
+import type { Duplex, Readable, Writable } from "node:stream";
 import tls from "node:tls";
 import { IOLoop } from "./ioloop.js";
 import { genLog } from "./log.js";
@@ -166,7 +166,14 @@ const RESET_CODES = new Set([
   "ERR_STREAM_PREMATURE_CLOSE",
 ]);
 
+/** How long `close()` waits for written data to flush before destroying the socket, in ms. */
+export const CLOSE_LINGER_MS = 1000;
+
 function noop(): void {}
+
+function destroySocket(socket: Duplex): void {
+  socket.destroy();
+}
 
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
@@ -773,14 +780,16 @@ export class BaseIOStream {
   #updateFlow(): void {
     if (this.#closed) return;
     const wantData = this.#readPromise !== null || this.#size < this.readChunkSize;
+    const socket = this.#socket;
+    if (typeof socket.pause !== "function") return; // a write-only pipe
     if (wantData) {
       if (this.#paused) {
         this.#paused = false;
-        this.#socket.resume();
+        socket.resume();
       }
     } else if (!this.#paused) {
       this.#paused = true;
-      this.#socket.pause();
+      socket.pause();
     }
   }
 
@@ -920,9 +929,27 @@ export class BaseIOStream {
     this.#signalClosed();
   }
 
-  /** Destroys the underlying socket; subclasses with more to release extend it. */
+  /**
+   * Shuts the socket down: at once after an error; otherwise with `end()` (FIN, TLS
+   * close_notify) once output already handed to the socket is flushed (TLS encrypts and sends
+   * asynchronously, so `write(x); close()` still delivers `x`, as in Tornado), then destroys
+   * it, after at most {@link CLOSE_LINGER_MS}. Ending first also keeps the kernel from
+   * answering late data (a TLS 1.3 session ticket) with a reset that the peer would see
+   * instead of a clean close.
+   */
   protected _closeSocket(): void {
-    this.#socket.destroy();
+    const socket = this.#socket;
+    if (this.error !== null || !socket.writable || typeof socket.end !== "function") {
+      socket.destroy();
+      return;
+    }
+    const timer = setTimeout(destroySocket, CLOSE_LINGER_MS, socket);
+    timer.unref();
+    socket.once("finish", () => {
+      clearTimeout(timer);
+      socket.destroy();
+    });
+    socket.end();
   }
 
   #signalClosed(): void {
@@ -1328,7 +1355,7 @@ export class PipeIOStream extends BaseIOStream {
    * @throws RangeError for a size option that is not a positive integer; the errors of
    *   `new net.Socket({ fd })` for a descriptor Node cannot wrap (a regular file).
    */
-  constructor(fdOrSocket: number | Duplex, options: PipeIOStreamOptions = {}) {
+  constructor(fdOrSocket: number | Readable | Writable, options: PipeIOStreamOptions = {}) {
     let socket: Duplex;
     let fd: number | null = null;
     if (typeof fdOrSocket === "number") {
@@ -1337,13 +1364,16 @@ export class PipeIOStream extends BaseIOStream {
       const readable = options.readable ?? mode !== 1;
       const writable = options.writable ?? mode !== 0;
       socket = new net.Socket({ fd, readable, writable });
-    } else socket = fdOrSocket;
+    } else {
+      // Only the half the pipe has is used: no reads on a Writable, no writes on a Readable.
+      socket = fdOrSocket as Duplex;
+    }
     super(socket, options);
     this.fd = fd;
   }
 
   /** The Node stream under this one. */
-  get socket(): Duplex {
+  get socket(): Readable | Writable | Duplex {
     return this._socket;
   }
 }

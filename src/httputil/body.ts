@@ -49,9 +49,7 @@ export class ParseMultipartConfig {
   /** Most bytes in the headers of one part. @defaultValue 10240 */
   readonly maxPartHeaderSize: number;
   /** @throws RangeError for a limit that is not a non-negative integer. */
-  constructor(
-    options: { enabled?: boolean; maxParts?: number; maxPartHeaderSize?: number } = {},
-  ) {
+  constructor(options: { enabled?: boolean; maxParts?: number; maxPartHeaderSize?: number } = {}) {
     this.enabled = options.enabled ?? true;
     this.maxParts = checkCount("maxParts", options.maxParts ?? 100);
     this.maxPartHeaderSize = checkCount("maxPartHeaderSize", options.maxPartHeaderSize ?? 10240);
@@ -146,10 +144,9 @@ export function parseBodyArguments(
       // Real charset decoding happens later, in RequestHandler.decodeArgument.
       parsed = parseQsBytes(body, { keepBlankValues: true });
     } catch (error) {
-      throw new HTTPInputError(
-        `Invalid x-www-form-urlencoded body: ${(error as Error).message}`,
-        { cause: error },
-      );
+      throw new HTTPInputError(`Invalid x-www-form-urlencoded body: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     for (const name of Object.keys(parsed)) {
       const values = parsed[name]!;
@@ -430,7 +427,11 @@ function decodeParams(params: Array<[string, string]>): Array<[string, string | 
       else {
         out.push([
           name,
-          [quoted.slice(0, first), quoted.slice(first + 1, second), `"${quoted.slice(second + 1)}"`],
+          [
+            quoted.slice(0, first),
+            quoted.slice(first + 1, second),
+            `"${quoted.slice(second + 1)}"`,
+          ],
         ]);
       }
     } else {
@@ -462,7 +463,8 @@ export function parseHeader(line: string): [string, Record<string, string>] {
   const params: Record<string, string> = Object.create(null);
   for (const [name, decoded] of decodeParams(raw)) {
     let value = collapseRfc2231(decoded);
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
+      value = value.slice(1, -1);
     params[name] = value;
   }
   return [key, params];

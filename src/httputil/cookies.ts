@@ -2,20 +2,45 @@
 
 import { pyStrip } from "./text.js";
 
-// Python's http.cookies._unquote: `\ooo` (octal, first digit 0-3) or `\x` for any x but LF.
-// One global replace is a single linear pass, so a value full of backslashes cannot make it
-// quadratic (CVE-2024-52804).
-const UNQUOTE_RE = /\\(?:([0-3][0-7][0-7])|([^\n]))/g;
-
-function unquoteReplace(_match: string, octal: string | undefined, ch: string | undefined): string {
-  return octal !== undefined ? String.fromCharCode(Number.parseInt(octal, 8)) : ch!;
+function isOctal(c: number, max: number): boolean {
+  return c >= 0x30 && c <= max;
 }
 
-/** Removes the double quotes around a cookie value and decodes its backslash escapes. */
+/**
+ * Removes the double quotes around a cookie value and decodes its backslash escapes as
+ * Python's `http.cookies._unquote` does: `\ooo` (octal, first digit 0-3) is that byte's
+ * character, `\x` is `x` for any x but LF. One pass from backslash to backslash, so a value
+ * full of backslashes stays linear (CVE-2024-52804).
+ */
 function unquoteCookie(s: string): string {
-  if (s.length < 2 || s.charCodeAt(0) !== 0x22 || s.charCodeAt(s.length - 1) !== 0x22) return s;
-  s = s.slice(1, -1);
-  return s.includes("\\") ? s.replace(UNQUOTE_RE, unquoteReplace) : s;
+  const n = s.length;
+  if (n < 2 || s.charCodeAt(0) !== 0x22 || s.charCodeAt(n - 1) !== 0x22) return s;
+  const end = n - 1;
+  let slash = s.indexOf("\\", 1);
+  if (slash === -1 || slash >= end) return s.slice(1, end);
+  let out = "";
+  let from = 1;
+  while (slash !== -1 && slash < end) {
+    out += s.slice(from, slash);
+    const next = slash + 1;
+    if (
+      next + 2 < end &&
+      isOctal(s.charCodeAt(next), 0x33) &&
+      isOctal(s.charCodeAt(next + 1), 0x37) &&
+      isOctal(s.charCodeAt(next + 2), 0x37)
+    ) {
+      out += String.fromCharCode(Number.parseInt(s.slice(next, next + 3), 8));
+      from = next + 3;
+    } else if (next < end && s.charCodeAt(next) !== 0x0a) {
+      out += s[next];
+      from = next + 1;
+    } else {
+      out += "\\";
+      from = next;
+    }
+    slash = s.indexOf("\\", from);
+  }
+  return out + s.slice(from, end);
 }
 
 /**

@@ -204,9 +204,7 @@ const EMPTY_LIST: readonly string[] = Object.freeze([]);
 
 /** What {@link HTTPHeaders} can be built from. */
 export type HTTPHeadersInit =
-  | HTTPHeaders
-  | Iterable<readonly [string, string]>
-  | Record<string, string | readonly string[]>;
+  HTTPHeaders | Iterable<readonly [string, string]> | Record<string, string | readonly string[]>;
 
 /**
  * A case-insensitive, multi-valued map of HTTP headers that keeps Http-Header-Case names.

@@ -5,8 +5,7 @@ import { pyStrip } from "./text.js";
 
 /** Arguments for {@link urlConcat}: an object, or `[name, value]` pairs (repeats allowed). */
 export type UrlArgs =
-  | Readonly<Record<string, string | number>>
-  | ReadonlyArray<readonly [string, string | number]>;
+  Readonly<Record<string, string | number>> | ReadonlyArray<readonly [string, string | number]>;
 
 /** Python's `parse_qsl(query, keep_blank_values=True)`: UTF-8, `+` as space, no empty fields. */
 function parseQsl(query: string): Array<[string, string]> {

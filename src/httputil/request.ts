@@ -94,10 +94,7 @@ export interface HTTPServerConnectionDelegate {
    * @param requestConnection - the {@link HTTPConnection} for this one exchange.
    * @returns the delegate that receives this request.
    */
-  startRequest(
-    serverConnection: object,
-    requestConnection: HTTPConnection,
-  ): HTTPMessageDelegate;
+  startRequest(serverConnection: object, requestConnection: HTTPConnection): HTTPMessageDelegate;
   /** The connection `serverConnection` (given before to `startRequest`) has closed. */
   onClose(serverConnection: object): void;
 }

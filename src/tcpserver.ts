@@ -1,0 +1,241 @@
+/**
+ * A non-blocking, single-threaded TCP server: Tornado's `tornado.tcpserver`.
+ *
+ * Subclass {@link TCPServer} and override {@link TCPServer.handleStream}; each accepted
+ * connection arrives there as an {@link IOStream} (an {@link SSLIOStream} with TLS).
+ * Start it in one of three ways:
+ *
+ * 1. `await server.listen(port)`: one process.
+ * 2. `server.addSockets(await bindSockets(port))`: sockets made elsewhere.
+ * 3. `server.bind(port); await server.start(0)`: several processes through `node:cluster`
+ *    (see `forkProcesses` in `process.ts`).
+ *
+ * Main exports: {@link TCPServer}, {@link TCPServerOptions}.
+ */
+
+import type { AddressInfo, Server, Socket } from "node:net";
+import { TLSSocket } from "node:tls";
+import { IOStream, SSLIOStream } from "./iostream.js";
+import { appLog, genLog } from "./log.js";
+import {
+  addAcceptHandler,
+  type BindSocketsOptions,
+  bindSockets,
+  type PeerAddress,
+  type SSLContext,
+  type SSLOptions,
+  sslOptionsToContext,
+} from "./netutil.js";
+import { forkProcesses } from "./process.js";
+
+/** Options for {@link TCPServer}. */
+export interface TCPServerOptions {
+  /**
+   * Serve TLS: a `tls.SecureContext`, Node TLS options (`{key, cert, ...}`) or Tornado's
+   * `{certfile, keyfile, ...}` (see `sslOptionsToContext`). Files are read by the constructor.
+   */
+  ssl?: SSLOptions | null;
+  /** `maxBufferSize` of each connection's stream. @defaultValue the stream's (100 MiB) */
+  maxBufferSize?: number;
+  /** `readChunkSize` of each connection's stream. @defaultValue the stream's (64 KiB) */
+  readChunkSize?: number;
+}
+
+// Socket errors that mean "the client went away": closed quietly, as Tornado does for SSL EOF,
+// ECONNABORTED and friends.
+const QUIET_CODES = new Set(["ECONNRESET", "ECONNABORTED", "EPIPE", "ETIMEDOUT", "EINVAL"]);
+
+/**
+ * A TCP server: accepts connections and hands each one to {@link handleStream}.
+ *
+ * With `ssl`, every connection is wrapped in TLS (the handshake runs in the background;
+ * `handleStream` may be called before it finishes, and reads and writes wait for it). A failed
+ * handshake is logged once as a warning (a client that just disconnects, silently) and
+ * affects no other connection.
+ *
+ * @example
+ * ```ts
+ * class EchoServer extends TCPServer {
+ *   override async handleStream(stream: IOStream, address: PeerAddress) {
+ *     for (;;) {
+ *       const line = await stream.readUntil("\n");
+ *       await stream.write(line);
+ *     }
+ *   }
+ * }
+ * const server = new EchoServer();
+ * await server.listen(8888, "127.0.0.1");
+ * ```
+ */
+export class TCPServer {
+  /** The TLS settings, or null for plain TCP. */
+  readonly sslContext: SSLContext | null;
+  /** `maxBufferSize` given to each stream, if set. */
+  readonly maxBufferSize: number | undefined;
+  /** `readChunkSize` given to each stream, if set. */
+  readonly readChunkSize: number | undefined;
+  readonly #servers = new Map<Server, () => void>();
+  readonly #pendingBinds: {
+    port: number;
+    address: string | undefined;
+    options: BindSocketsOptions;
+  }[];
+  #started: boolean;
+  readonly #onAccept: (socket: Socket, address: PeerAddress) => void;
+
+  /**
+   * @throws TypeError for Tornado-style `ssl` options without `certfile`; the errors of
+   *   `sslOptionsToContext` (`SSLOptionsError` for a missing or invalid file).
+   */
+  constructor(options: TCPServerOptions = {}) {
+    const ssl = options.ssl ?? null;
+    if (ssl !== null && typeof ssl === "object" && isTornadoStyle(ssl) && !("certfile" in ssl)) {
+      throw new TypeError('missing key "certfile" in ssl options');
+    }
+    this.sslContext = ssl === null ? null : sslOptionsToContext(ssl, true);
+    this.maxBufferSize = options.maxBufferSize;
+    this.readChunkSize = options.readChunkSize;
+    this.#pendingBinds = [];
+    this.#started = false;
+    this.#onAccept = this.#handleConnection.bind(this);
+  }
+
+  /**
+   * Starts accepting connections on `port` (and `address`; all interfaces by default), in
+   * this process. May be called several times.
+   * @param options - as `bindSockets`: `family`, `backlog`, `reusePort`.
+   * @returns once listening.
+   * @throws the errors of `bindSockets` (`EADDRINUSE`, `ResolverError`, …).
+   */
+  async listen(port: number, address?: string, options: BindSocketsOptions = {}): Promise<void> {
+    const servers = await bindSockets(port, address, options);
+    this.addSockets(servers);
+  }
+
+  /** Makes this server accept connections on already listening servers (from `bindSockets`). */
+  addSockets(servers: Iterable<Server>): void {
+    for (const server of servers) this.addSocket(server);
+  }
+
+  /** Makes this server accept connections on one listening server. Adding it twice does nothing. */
+  addSocket(server: Server): void {
+    if (this.#servers.has(server)) return;
+    this.#servers.set(server, addAcceptHandler(server, this.#onAccept));
+  }
+
+  /**
+   * Records a port to listen on when {@link start} runs: in every worker process when it
+   * forks, so that `node:cluster` shares the port among them.
+   * @throws RangeError for a bad port (checked again when bound).
+   */
+  bind(port: number, address?: string, options: BindSocketsOptions = {}): void {
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new RangeError(`port must be an integer in 0..65535, got ${String(port)}`);
+    }
+    this.#pendingBinds.push({ port, address, options });
+  }
+
+  /**
+   * Starts the server after {@link bind}. With `numProcesses` other than 1, forks that many
+   * worker processes first (0 or less: one per CPU) through `forkProcesses`: the promise
+   * then never resolves in the primary, which supervises the workers, and each worker binds
+   * the recorded ports (shared by `node:cluster`) and resolves.
+   *
+   * @remarks Unlike Tornado, the ports are bound after the fork, in each worker: Node's
+   * cluster module hands one listening socket to all of them.
+   * @param numProcesses - worker processes. @defaultValue 1 (no fork)
+   * @param maxRestarts - restarts of crashed workers before the primary gives up. @defaultValue 100
+   * @throws Error if already started; the bind errors.
+   */
+  async start(numProcesses = 1, maxRestarts?: number): Promise<void> {
+    if (this.#started) throw new Error("TCPServer already started");
+    this.#started = true;
+    if (numProcesses !== 1) await forkProcesses(numProcesses, maxRestarts);
+    const binds = this.#pendingBinds.splice(0);
+    for (const { port, address, options } of binds) await this.listen(port, address, options);
+  }
+
+  /**
+   * Stops listening for new connections. Connections in progress go on. Calling it again,
+   * or from inside a connection handler, is harmless.
+   */
+  stop(): void {
+    for (const [server, remove] of this.#servers) {
+      remove();
+      if (server.listening) server.close();
+    }
+    this.#servers.clear();
+  }
+
+  /** The addresses this server listens on (TCP), for finding an ephemeral port. */
+  addresses(): AddressInfo[] {
+    const out: AddressInfo[] = [];
+    for (const server of this.#servers.keys()) {
+      const info = server.address();
+      if (info !== null && typeof info !== "string") out.push(info);
+    }
+    return out;
+  }
+
+  /**
+   * Handles a new connection: override it. It may return a Promise (an `async` method);
+   * a rejection or exception is logged and the stream closed.
+   * @param stream - the connection ({@link SSLIOStream} with TLS, maybe mid-handshake).
+   * @param address - the peer's address.
+   */
+  handleStream(stream: IOStream, address: PeerAddress): void | Promise<void> {
+    void address;
+    stream.close();
+    throw new Error(`${this.constructor.name} does not override handleStream`);
+  }
+
+  #handleConnection(socket: Socket, address: PeerAddress): void {
+    let stream: IOStream;
+    try {
+      const streamOptions = {
+        ...(this.maxBufferSize !== undefined ? { maxBufferSize: this.maxBufferSize } : {}),
+        ...(this.readChunkSize !== undefined ? { readChunkSize: this.readChunkSize } : {}),
+      };
+      if (this.sslContext !== null) {
+        const tlsSocket = new TLSSocket(socket, { ...this.sslContext, isServer: true });
+        stream = new SSLIOStream(tlsSocket, streamOptions);
+      } else {
+        stream = new IOStream(socket, streamOptions);
+      }
+    } catch (error) {
+      // The client reset the connection before we could wrap it: nothing to serve.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === undefined || !QUIET_CODES.has(code)) {
+        genLog.warning("Error setting up connection from %s: %s", address.address, String(error));
+      }
+      socket.destroy();
+      return;
+    }
+    let result: void | Promise<void>;
+    try {
+      result = this.handleStream(stream, address);
+    } catch (error) {
+      this.#handlerFailed(stream, address, error);
+      return;
+    }
+    if (result !== undefined && result !== null && typeof result.then === "function") {
+      result.then(undefined, (error: unknown) => this.#handlerFailed(stream, address, error));
+    }
+  }
+
+  #handlerFailed(stream: IOStream, address: PeerAddress, error: unknown): void {
+    appLog.error("Exception in callback handleStream() for %s", describe(address), error);
+    stream.close();
+  }
+}
+
+function describe(address: PeerAddress): string {
+  if (address.family === "unix") return "unix socket";
+  return address.family === "IPv6"
+    ? `[${address.address}]:${address.port}`
+    : `${address.address}:${address.port}`;
+}
+
+function isTornadoStyle(options: object): boolean {
+  return ["certfile", "keyfile", "ca_certs", "cert_reqs", "ssl_version"].some((k) => k in options);
+}
