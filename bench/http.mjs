@@ -25,7 +25,8 @@ function have(cmd) {
   return spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 }
 const HAS_TASKSET = have("taskset");
-const pin = (cpu, cmd, cmdArgs) => (HAS_TASKSET ? ["taskset", ["-c", String(cpu), cmd, ...cmdArgs]] : [cmd, cmdArgs]);
+const pin = (cpu, cmd, cmdArgs) =>
+  HAS_TASKSET ? ["taskset", ["-c", String(cpu), cmd, ...cmdArgs]] : [cmd, cmdArgs];
 
 function pythonWithTornado() {
   for (const py of ["/usr/bin/python3", "python3"]) {
@@ -37,7 +38,12 @@ function pythonWithTornado() {
 const SERVERS = [
   { name: "tornado-ts", cmd: process.execPath, args: [join(here, "servers/ours.mjs")] },
   { name: "node:http", cmd: process.execPath, args: [join(here, "servers/nodehttp.mjs")] },
-  { name: "raw net", cmd: process.execPath, args: [join(here, "servers/rawnet.mjs")], noJson: true },
+  {
+    name: "raw net",
+    cmd: process.execPath,
+    args: [join(here, "servers/rawnet.mjs")],
+    noJson: true,
+  },
   { name: "Tornado (Python)", python: true, args: [join(here, "servers/tornado_hello.py")] },
 ];
 
@@ -78,7 +84,11 @@ function wrk(port, { connections, path = "/", script }) {
   const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout ?? "");
   const errors = /Socket errors:([^\n]*)/.exec(r.stdout ?? "");
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout ?? "");
-  return { rps: m ? Number(m[1]) : NaN, errors: errors ? errors[1].trim() : "", non2xx: non2xx ? Number(non2xx[1]) : 0 };
+  return {
+    rps: m ? Number(m[1]) : NaN,
+    errors: errors ? errors[1].trim() : "",
+    non2xx: non2xx ? Number(non2xx[1]) : 0,
+  };
 }
 
 function toMs(value, unit) {
@@ -87,11 +97,20 @@ function toMs(value, unit) {
 }
 
 function h2load(port, connections) {
-  const [c, a] = pin(1, "h2load", ["--h1", `-c${connections}`, "-D", String(DURATION), "-t1", `http://127.0.0.1:${port}/`]);
+  const [c, a] = pin(1, "h2load", [
+    "--h1",
+    `-c${connections}`,
+    "-D",
+    String(DURATION),
+    "-t1",
+    `http://127.0.0.1:${port}/`,
+  ]);
   const r = spawnSync(c, a, { encoding: "utf8", timeout: (DURATION + 60) * 1000 });
   const out = r.stdout ?? "";
   const rps = /req\/s\s*:\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)/.exec(out);
-  const req = /time for request:\s*([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)/.exec(out);
+  const req = /time for request:\s*([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)/.exec(
+    out,
+  );
   const total = /finished in [^,]+, ([\d.]+) req\/s/.exec(out);
   return {
     total: total ? Number(total[1]) : NaN,
@@ -117,13 +136,15 @@ async function idleMemory(server, n) {
   const batch = 200;
   for (let i = 0; i < n; i += batch) {
     await Promise.all(
-      Array.from({ length: Math.min(batch, n - i) }, () =>
-        new Promise((resolve, reject) => {
-          const s = connect(server.port, "127.0.0.1", () => s.write(request));
-          s.once("data", () => resolve());
-          s.once("error", reject);
-          sockets.push(s);
-        }),
+      Array.from(
+        { length: Math.min(batch, n - i) },
+        () =>
+          new Promise((resolve, reject) => {
+            const s = connect(server.port, "127.0.0.1", () => s.write(request));
+            s.once("data", () => resolve());
+            s.once("error", reject);
+            sockets.push(s);
+          }),
       ),
     );
   }
@@ -133,8 +154,10 @@ async function idleMemory(server, n) {
   return ((after - before) * 1024) / n;
 }
 
-const fmt = (n) => (Number.isFinite(n) ? (n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0)) : "n/a");
-const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : "");
+const fmt = (n) =>
+  Number.isFinite(n) ? (n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0)) : "n/a";
+const ratio = (a, b) =>
+  Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}x` : "";
 
 async function main() {
   if (!have("wrk")) {
@@ -142,10 +165,26 @@ async function main() {
     return;
   }
   const workloads = [
-    { name: "keepalive", label: "hello, keep-alive, wrk -t1 -c100", run: (p) => wrk(p, { connections: 100 }) },
-    { name: "json", label: "small JSON, keep-alive, -c100", run: (p, d) => (d.noJson ? null : wrk(p, { connections: 100, path: "/json" })) },
-    { name: "pipelined", label: "pipelined 16 deep, -c100", run: (p) => wrk(p, { connections: 100, script: join(here, "servers/pipeline.lua") }) },
-    { name: "c1000", label: "hello, 1,000 connections", run: (p) => wrk(p, { connections: quick ? 200 : 1000 }) },
+    {
+      name: "keepalive",
+      label: "hello, keep-alive, wrk -t1 -c100",
+      run: (p) => wrk(p, { connections: 100 }),
+    },
+    {
+      name: "json",
+      label: "small JSON, keep-alive, -c100",
+      run: (p, d) => (d.noJson ? null : wrk(p, { connections: 100, path: "/json" })),
+    },
+    {
+      name: "pipelined",
+      label: "pipelined 16 deep, -c100",
+      run: (p) => wrk(p, { connections: 100, script: join(here, "servers/pipeline.lua") }),
+    },
+    {
+      name: "c1000",
+      label: "hello, 1,000 connections",
+      run: (p) => wrk(p, { connections: quick ? 200 : 1000 }),
+    },
   ].filter((w) => want(w.name));
 
   const results = new Map();
@@ -164,7 +203,11 @@ async function main() {
         const r = w.run(server.port, def);
         if (r) row[w.name] = r;
       }
-      if (want("fairness") && have("h2load") && (def.name === "tornado-ts" || def.name === "node:http" || def.name === "raw net")) {
+      if (
+        want("fairness") &&
+        have("h2load") &&
+        (def.name === "tornado-ts" || def.name === "node:http" || def.name === "raw net")
+      ) {
         row.fairness = h2load(server.port, quick ? 200 : 1000);
       }
       if (want("memory") && (def.name === "tornado-ts" || def.name === "node:http")) {
@@ -177,34 +220,47 @@ async function main() {
   }
 
   const base = results.get("node:http") ?? {};
-  console.log(`\nHTTP server, ${DURATION} s per run, server on CPU 0, load on CPU 1 (req/s; ratio to node:http)`);
+  console.log(
+    `\nHTTP server, ${DURATION} s per run, server on CPU 0, load on CPU 1 (req/s; ratio to node:http)`,
+  );
   for (const w of workloads) {
     console.log(`\n${w.label}`);
     for (const [name, row] of results) {
       const r = row[w.name];
       if (!r) continue;
-      const extra = [r.errors && `socket errors: ${r.errors}`, r.non2xx && `${r.non2xx} non-2xx`].filter(Boolean).join("; ");
-      console.log(`  ${name.padEnd(18)} ${fmt(r.rps).padStart(8)}  ${ratio(r.rps, base[w.name]?.rps).padStart(6)}  ${extra}`);
+      const extra = [r.errors && `socket errors: ${r.errors}`, r.non2xx && `${r.non2xx} non-2xx`]
+        .filter(Boolean)
+        .join("; ");
+      console.log(
+        `  ${name.padEnd(18)} ${fmt(r.rps).padStart(8)}  ${ratio(r.rps, base[w.name]?.rps).padStart(6)}  ${extra}`,
+      );
     }
   }
   const ours = results.get("tornado-ts") ?? {};
   const raw = results.get("raw net") ?? {};
   if (ours.keepalive && raw.keepalive) {
-    console.log(`\n  tornado-ts / raw-net limit (keep-alive): ${ratio(ours.keepalive.rps, raw.keepalive.rps)}`);
+    console.log(
+      `\n  tornado-ts / raw-net limit (keep-alive): ${ratio(ours.keepalive.rps, raw.keepalive.rps)}`,
+    );
   }
   if ([...results.values()].some((r) => r.fairness)) {
-    console.log(`\nfairness, h2load --h1 -c${quick ? 200 : 1000}: per-connection req/s min / mean, slowest request`);
+    console.log(
+      `\nfairness, h2load --h1 -c${quick ? 200 : 1000}: per-connection req/s min / mean, slowest request`,
+    );
     for (const [name, row] of results) {
       const f = row.fairness;
       if (!f) continue;
       const share = f.mean > 0 ? (f.min / f.mean).toFixed(2) : "n/a";
-      console.log(`  ${name.padEnd(18)} total ${fmt(f.total)} req/s; min ${f.min} / mean ${f.mean} (${share}x); slowest ${f.slowestMs.toFixed(0)} ms`);
+      console.log(
+        `  ${name.padEnd(18)} total ${fmt(f.total)} req/s; min ${f.min} / mean ${f.mean} (${share}x); slowest ${f.slowestMs.toFixed(0)} ms`,
+      );
     }
   }
   if ([...results.values()].some((r) => r.memory)) {
     console.log(`\nmemory per idle keep-alive connection (${quick ? 1000 : 10000} held)`);
     for (const [name, row] of results) {
-      if (row.memory !== undefined) console.log(`  ${name.padEnd(18)} ${row.memory.toFixed(0)} bytes`);
+      if (row.memory !== undefined)
+        console.log(`  ${name.padEnd(18)} ${row.memory.toFixed(0)} bytes`);
     }
   }
 }

@@ -103,7 +103,8 @@ export class ResolvedParameters {
     );
     this.headerTimeout = optionalPositive("headerTimeout", p.headerTimeout);
     this.idleTimeout = optionalPositive("idleTimeout", p.idleTimeout);
-    this.maxBodySize = p.maxBodySize === undefined ? undefined : nonNegative("maxBodySize", p.maxBodySize);
+    this.maxBodySize =
+      p.maxBodySize === undefined ? undefined : nonNegative("maxBodySize", p.maxBodySize);
     this.bodyTimeout = optionalPositive("bodyTimeout", p.bodyTimeout);
     this.decompress = p.decompress ?? false;
     this.lenient = p.lenient ?? false;
@@ -115,7 +116,8 @@ export class ResolvedParameters {
 }
 
 function positive(name: string, value: number): number {
-  if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`${name} must be a positive number`);
+  if (!(Number.isFinite(value) && value > 0))
+    throw new RangeError(`${name} must be a positive number`);
   return value;
 }
 
@@ -201,7 +203,11 @@ interface ParsedHead {
  * Parses a header block read up to and including its terminator. Throws
  * `HTTPInputError` (with the status to answer) for anything malformed.
  */
-function parseHead(data: Buffer, params: ResolvedParameters, isRequest: boolean): ParsedHead | null {
+function parseHead(
+  data: Buffer,
+  params: ResolvedParameters,
+  isRequest: boolean,
+): ParsedHead | null {
   let text = data.toString("latin1");
   // Bare CR, or (strict) bare LF: the scan stopped on it.
   const terminatorOk = params.lenient
@@ -241,7 +247,8 @@ function parseHead(data: Buffer, params: ResolvedParameters, isRequest: boolean)
     const colon = line.indexOf(":");
     if (colon <= 0) throw inputError(`malformed header line ${JSON.stringify(line.slice(0, 64))}`);
     const name = line.slice(0, colon);
-    if (!TOKEN_RE.test(name)) throw inputError(`invalid header name ${JSON.stringify(name.slice(0, 64))}`);
+    if (!TOKEN_RE.test(name))
+      throw inputError(`invalid header name ${JSON.stringify(name.slice(0, 64))}`);
     const value = trimOws(line.slice(colon + 1));
     if (BAD_VALUE_RE.test(value)) throw inputError(`invalid character in header ${name}`);
     headers.add(name, value);
@@ -310,7 +317,9 @@ function chunkLength(chunk: Buffer | string): number {
 
 function toBuffer(chunk: Buffer | Uint8Array | string): Buffer {
   if (typeof chunk === "string") return Buffer.from(chunk);
-  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  return Buffer.isBuffer(chunk)
+    ? chunk
+    : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 /**
@@ -518,7 +527,10 @@ export class HTTP1Connection implements HTTPConnection {
       let data: Buffer;
       try {
         data = await this.#timed(
-          stream.readUntilRegex(params.headerEnd, { maxBytes: params.maxHeaderSize, closeOnMaxBytes: false }),
+          stream.readUntilRegex(params.headerEnd, {
+            maxBytes: params.maxHeaderSize,
+            closeOnMaxBytes: false,
+          }),
         );
       } catch (error) {
         if (error instanceof UnsatisfiableReadError) {
@@ -564,14 +576,16 @@ export class HTTP1Connection implements HTTPConnection {
       let code = 0;
       if (this.isClient) {
         const m = STATUS_LINE_RE.exec(head.startLine);
-        if (m === null) throw inputError(`malformed status line ${JSON.stringify(head.startLine.slice(0, 64))}`);
+        if (m === null)
+          throw inputError(`malformed status line ${JSON.stringify(head.startLine.slice(0, 64))}`);
         code = Number(m[2]);
         version11 = m[1] !== "0";
         startLine = new ResponseStartLine(`HTTP/1.${m[1]}`, code, m[3] ?? "");
         this.#responseStartLine = startLine;
       } else {
         const m = REQUEST_LINE_RE.exec(head.startLine);
-        if (m === null) throw inputError(`malformed request line ${JSON.stringify(head.startLine.slice(0, 64))}`);
+        if (m === null)
+          throw inputError(`malformed request line ${JSON.stringify(head.startLine.slice(0, 64))}`);
         version11 = m[3] !== "0";
         startLine = new RequestStartLine(m[1]!, m[2]!, version11 ? "HTTP/1.1" : "HTTP/1.0");
         this.#requestStartLine = startLine;
@@ -584,7 +598,8 @@ export class HTTP1Connection implements HTTPConnection {
       const contentLength = chunked ? null : parseContentLength(headers);
       if (!this.isClient) {
         this.#disconnectOnFinish =
-          this.#closeAfterResponse || !this.#canKeepAlive(startLine as RequestStartLine, headers, chunked, contentLength);
+          this.#closeAfterResponse ||
+          !this.#canKeepAlive(startLine as RequestStartLine, headers, chunked, contentLength);
         // RFC 9110 §10.1.1: an expectation in an HTTP/1.0 request is ignored.
         const expect = version11 ? headers.get("Expect") : undefined;
         if (expect !== undefined && expect.toLowerCase() !== "100-continue") {
@@ -661,14 +676,20 @@ export class HTTP1Connection implements HTTPConnection {
       return this.#stream !== null && !this.#stream.closed();
     } catch (error) {
       if (error instanceof MessageTimeout) {
-        if (this.#readFinished || needDelegateClose) genLog.info("Timeout reading body from %s", String(this.context));
+        if (this.#readFinished || needDelegateClose)
+          genLog.info("Timeout reading body from %s", String(this.context));
         this.close();
         return false;
       }
       if (error instanceof HTTPInputError) {
         const status = error.status;
         genLog.info("Malformed HTTP message from %s: %s", String(this.context), error.message);
-        if (!this.isClient && !this.#headersWritten && this.#stream !== null && !this.#stream.closed()) {
+        if (
+          !this.isClient &&
+          !this.#headersWritten &&
+          this.#stream !== null &&
+          !this.#stream.closed()
+        ) {
           // Say why, then close: framing is in doubt, so nothing more is read.
           this.#headersWritten = true;
           try {
@@ -708,7 +729,8 @@ export class HTTP1Connection implements HTTPConnection {
       return;
     }
     // A comma means several hosts joined by a proxy: as ambiguous as two Host lines.
-    if (!HOST_RE.test(hosts[0]!) || hosts[0]!.includes(",")) throw inputError("invalid Host header");
+    if (!HOST_RE.test(hosts[0]!) || hosts[0]!.includes(","))
+      throw inputError("invalid Host header");
   }
 
   #canKeepAlive(
@@ -720,7 +742,12 @@ export class HTTP1Connection implements HTTPConnection {
     if (this.params.noKeepAlive) return false;
     const tokens = connectionTokens(headers);
     if (startLine.version === "HTTP/1.1") return !tokens.includes("close");
-    if (contentLength !== null || chunked || startLine.method === "HEAD" || startLine.method === "GET") {
+    if (
+      contentLength !== null ||
+      chunked ||
+      startLine.method === "HEAD" ||
+      startLine.method === "GET"
+    ) {
       return tokens.includes("keep-alive");
     }
     return false;
@@ -737,7 +764,9 @@ export class HTTP1Connection implements HTTPConnection {
     const stream = this.#stream!;
     const chunkSize = this.params.chunkSize;
     while (contentLength > 0) {
-      const body = await this.#timed(stream.readBytes(Math.min(chunkSize, contentLength), { partial: true }));
+      const body = await this.#timed(
+        stream.readBytes(Math.min(chunkSize, contentLength), { partial: true }),
+      );
       contentLength -= body.length;
       await this.#deliver(delegate, body);
     }
@@ -754,11 +783,13 @@ export class HTTP1Connection implements HTTPConnection {
           : stream.readUntil("\r\n", { maxBytes, closeOnMaxBytes: false }),
       );
     } catch (error) {
-      if (error instanceof UnsatisfiableReadError) throw inputError("chunk line too long", 400, error);
+      if (error instanceof UnsatisfiableReadError)
+        throw inputError("chunk line too long", 400, error);
       throw error;
     }
-    let line = data.toString("latin1", 0, data.length - (data[data.length - 2] === 13 ? 2 : 1));
-    if (line.includes("\r") || line.includes("\n")) throw inputError("bare CR or LF in a chunk line");
+    const line = data.toString("latin1", 0, data.length - (data[data.length - 2] === 13 ? 2 : 1));
+    if (line.includes("\r") || line.includes("\n"))
+      throw inputError("bare CR or LF in a chunk line");
     return line;
   }
 
@@ -778,9 +809,20 @@ export class HTTP1Connection implements HTTPConnection {
       }
       total += size;
       if (total > this.#maxBodySize) throw inputError("chunked body too large", 413);
+      if (!this.params.lenient && size + 2 <= chunkSize && stream.readBufferSize >= size + 2) {
+        // Fast path for small chunks already buffered: data and CRLF in one read.
+        const piece = await stream.readBytes(size + 2);
+        if (piece[size] !== 13 || piece[size + 1] !== 10) {
+          throw inputError("chunk data longer than its declared size");
+        }
+        await this.#deliver(delegate, piece.subarray(0, size));
+        continue;
+      }
       let remaining = size;
       while (remaining > 0) {
-        const piece = await this.#timed(stream.readBytes(Math.min(remaining, chunkSize), { partial: true }));
+        const piece = await this.#timed(
+          stream.readBytes(Math.min(remaining, chunkSize), { partial: true }),
+        );
         remaining -= piece.length;
         await this.#deliver(delegate, piece);
       }
@@ -803,7 +845,11 @@ export class HTTP1Connection implements HTTPConnection {
         throw inputError("trailers too large", 431);
       }
       const colon = line.indexOf(":");
-      if (colon <= 0 || !TOKEN_RE.test(line.slice(0, colon)) || BAD_VALUE_RE.test(trimOws(line.slice(colon + 1)))) {
+      if (
+        colon <= 0 ||
+        !TOKEN_RE.test(line.slice(0, colon)) ||
+        BAD_VALUE_RE.test(trimOws(line.slice(colon + 1)))
+      ) {
         throw inputError("malformed trailer line");
       }
     }
@@ -833,8 +879,10 @@ export class HTTP1Connection implements HTTPConnection {
     if (this.isClient) {
       const request = startLine as RequestStartLine;
       this.#requestStartLine = request;
-      if (!TOKEN_RE.test(request.method)) throw new HTTPOutputError(`invalid method ${JSON.stringify(request.method)}`);
-      if (/[\x00-\x20\x7f]/.test(request.path)) throw new HTTPOutputError("invalid character in request target");
+      if (!TOKEN_RE.test(request.method))
+        throw new HTTPOutputError(`invalid method ${JSON.stringify(request.method)}`);
+      if (/[\x00-\x20\x7f]/.test(request.path))
+        throw new HTTPOutputError("invalid character in request target");
       head = `${request.method} ${request.path} HTTP/1.1\r\n`;
       this.#chunkingOutput =
         (request.method === "POST" || request.method === "PUT" || request.method === "PATCH") &&
@@ -848,7 +896,8 @@ export class HTTP1Connection implements HTTPConnection {
       if (!Number.isInteger(response.code) || response.code < 100 || response.code > 999) {
         throw new HTTPOutputError(`invalid status code ${response.code}`);
       }
-      if (/[\x00-\x08\x0a-\x1f\x7f]/.test(response.reason)) throw new HTTPOutputError("invalid character in reason");
+      if (/[\x00-\x08\x0a-\x1f\x7f]/.test(response.reason))
+        throw new HTTPOutputError("invalid character in reason");
       head = `HTTP/1.1 ${response.code} ${response.reason}\r\n`;
       const code = response.code;
       this.#chunkingOutput =
@@ -859,7 +908,8 @@ export class HTTP1Connection implements HTTPConnection {
         (code < 100 || code >= 200) &&
         !headers.has("Content-Length") &&
         !headers.has("Transfer-Encoding");
-      if (request.version === "HTTP/1.1" && this.#disconnectOnFinish) headers.set("Connection", "close");
+      if (request.version === "HTTP/1.1" && this.#disconnectOnFinish)
+        headers.set("Connection", "close");
       if (
         request.version === "HTTP/1.0" &&
         !this.#disconnectOnFinish &&
@@ -875,14 +925,17 @@ export class HTTP1Connection implements HTTPConnection {
       this.#expectedContentRemaining = 0;
     } else if (headers.has("Content-Length")) {
       const cl = headers.get("Content-Length")!;
-      if (!CONTENT_LENGTH_RE.test(cl)) throw new HTTPOutputError(`invalid Content-Length ${JSON.stringify(cl)}`);
+      if (!CONTENT_LENGTH_RE.test(cl))
+        throw new HTTPOutputError(`invalid Content-Length ${JSON.stringify(cl)}`);
       this.#expectedContentRemaining = Number(cl);
     } else {
       this.#expectedContentRemaining = null;
     }
     for (const [name, value] of headers.getAll()) {
-      if (!TOKEN_RE.test(name)) throw new HTTPOutputError(`invalid header name ${JSON.stringify(name)}`);
-      if (/[\r\n\0]/.test(value)) throw new HTTPOutputError(`illegal characters (CR, LF or NUL) in header ${name}`);
+      if (!TOKEN_RE.test(name))
+        throw new HTTPOutputError(`invalid header name ${JSON.stringify(name)}`);
+      if (/[\r\n\0]/.test(value))
+        throw new HTTPOutputError(`illegal characters (CR, LF or NUL) in header ${name}`);
       head += `${name}: ${value}\r\n`;
     }
     head += "\r\n";
@@ -964,7 +1017,8 @@ export class HTTP1Connection implements HTTPConnection {
       stream.close();
       throw new HTTPOutputError(`Tried to write ${missing} bytes less than Content-Length`);
     }
-    if (this.#chunkingOutput && stream !== null && !stream.closed()) this.#write(LAST_CHUNK).catch(ignore);
+    if (this.#chunkingOutput && stream !== null && !stream.closed())
+      this.#write(LAST_CHUNK).catch(ignore);
     this.#writeFinished = true;
     // Finishing while the request is still being read: the only way to skip the rest of the
     // body is to close the connection once the response is out.
@@ -1013,7 +1067,10 @@ class GzipMessageDelegate implements HTTPMessageDelegate {
     this.#maxBodySize = maxBodySize;
   }
 
-  headersReceived(startLine: RequestStartLine | ResponseStartLine, headers: HTTPHeaders): void | Promise<void> {
+  headersReceived(
+    startLine: RequestStartLine | ResponseStartLine,
+    headers: HTTPHeaders,
+  ): void | Promise<void> {
     const encoding = headers.get("Content-Encoding");
     if (encoding !== undefined && encoding.toLowerCase() === "gzip") {
       this.#decompressor = new GzipDecompressor();
@@ -1041,7 +1098,8 @@ class GzipMessageDelegate implements HTTPMessageDelegate {
       }
       if (decoded.length > 0) {
         this.#decoded += decoded.length;
-        if (this.#decoded > this.#maxBodySize()) throw inputError("decompressed body too large", 413);
+        if (this.#decoded > this.#maxBodySize())
+          throw inputError("decompressed body too large", 413);
         const done = this.#delegate.dataReceived(decoded);
         if (done !== undefined) await done;
       }
@@ -1112,7 +1170,10 @@ export class HTTP1ServerConnection {
   closeWhenIdle(): void {
     this.#closing = true;
     const current = this.#current;
-    if (current === null || (current.requestStartLine === null && this.stream.readBufferSize === 0)) {
+    if (
+      current === null ||
+      (current.requestStartLine === null && this.stream.readBufferSize === 0)
+    ) {
       this.stream.close();
     } else {
       current.closeAfterResponse();

@@ -90,7 +90,12 @@ export class HTTPRequestContext {
   readonly #originalProtocol: string;
   readonly trustedDownstream: ReadonlySet<string>;
 
-  constructor(stream: IOStream, address: PeerAddress, protocol: string | undefined, trusted: ReadonlySet<string>) {
+  constructor(
+    stream: IOStream,
+    address: PeerAddress,
+    protocol: string | undefined,
+    trusted: ReadonlySet<string>,
+  ) {
     this.address = address.address;
     this.family = address.family;
     // A Unix socket has no peer IP: a placeholder, as Tornado does.
@@ -156,7 +161,12 @@ class CallableAdapter implements HTTPMessageDelegate {
   finish(): void {
     const request = this.#request!;
     const chunks = this.#chunks;
-    request.body = chunks.length === 1 ? chunks[0]! : chunks.length === 0 ? EMPTY : Buffer.concat(chunks, this.#size);
+    request.body =
+      chunks.length === 1
+        ? chunks[0]!
+        : chunks.length === 0
+          ? EMPTY
+          : Buffer.concat(chunks, this.#size);
     request.parseBody();
     this.#chunks = [];
     const result = this.#callback(request);
@@ -185,7 +195,10 @@ class ProxyAdapter implements HTTPMessageDelegate {
     this.#context = context;
   }
 
-  headersReceived(startLine: RequestStartLine | ResponseStartLine, headers: HTTPHeaders): void | Promise<void> {
+  headersReceived(
+    startLine: RequestStartLine | ResponseStartLine,
+    headers: HTTPHeaders,
+  ): void | Promise<void> {
     this.#context.applyXheaders(headers);
     return this.#delegate.headersReceived(startLine, headers);
   }
@@ -212,7 +225,9 @@ class ProxyAdapter implements HTTPMessageDelegate {
 }
 
 function isServerConnectionDelegate(value: unknown): value is HTTPServerConnectionDelegate {
-  return typeof value === "object" && value !== null && typeof (value as any).startRequest === "function";
+  return (
+    typeof value === "object" && value !== null && typeof (value as any).startRequest === "function"
+  );
 }
 
 /**
@@ -235,8 +250,15 @@ export class HTTPServer extends TCPServer implements HTTPServerConnectionDelegat
   readonly #connections = new Set<HTTP1ServerConnection>();
   #closeWaiters: (() => void)[] = [];
 
-  constructor(requestCallback: HTTPServerConnectionDelegate | RequestCallback, options: HTTPServerOptions = {}) {
-    super({ ssl: options.ssl, maxBufferSize: options.maxBufferSize, readChunkSize: options.chunkSize });
+  constructor(
+    requestCallback: HTTPServerConnectionDelegate | RequestCallback,
+    options: HTTPServerOptions = {},
+  ) {
+    super({
+      ssl: options.ssl,
+      maxBufferSize: options.maxBufferSize,
+      readChunkSize: options.chunkSize,
+    });
     this.requestCallback = requestCallback;
     this.xheaders = options.xheaders ?? false;
     this.protocol = options.protocol;
@@ -274,7 +296,10 @@ export class HTTPServer extends TCPServer implements HTTPServerConnectionDelegat
       ? this.requestCallback.startRequest(serverConnection, requestConnection)
       : new CallableAdapter(this.requestCallback, requestConnection);
     if (this.xheaders) {
-      delegate = new ProxyAdapter(delegate, (requestConnection as HTTP1Connection).context as HTTPRequestContext);
+      delegate = new ProxyAdapter(
+        delegate,
+        (requestConnection as HTTP1Connection).context as HTTPRequestContext,
+      );
     }
     return delegate;
   }

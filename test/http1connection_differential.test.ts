@@ -52,7 +52,13 @@ function parseResponses(data: Buffer): Outcome {
       try {
         accepted.push(JSON.parse(body) as Echo);
       } catch {
-        accepted.push({ method: "<unparseable>", uri: body.slice(0, 100), version: "", headers: {}, body: "" });
+        accepted.push({
+          method: "<unparseable>",
+          uri: body.slice(0, 100),
+          version: "",
+          headers: {},
+          body: "",
+        });
       }
     }
     pos = headEnd + 4 + length;
@@ -77,9 +83,11 @@ function nodeEcho(req: IncomingMessage, body: Buffer): Echo {
 }
 
 const LLHTTP_METHODS = new Set(
-  ("DELETE GET HEAD POST PUT CONNECT OPTIONS TRACE COPY LOCK MKCOL MOVE PROPFIND PROPPATCH SEARCH " +
+  (
+    "DELETE GET HEAD POST PUT CONNECT OPTIONS TRACE COPY LOCK MKCOL MOVE PROPFIND PROPPATCH SEARCH " +
     "UNLOCK BIND REBIND UNBIND ACL REPORT MKACTIVITY CHECKOUT MERGE M-SEARCH NOTIFY SUBSCRIBE " +
-    "UNSUBSCRIBE PATCH PURGE MKCALENDAR LINK UNLINK SOURCE QUERY").split(" "),
+    "UNSUBSCRIBE PATCH PURGE MKCALENDAR LINK UNLINK SOURCE QUERY"
+  ).split(" "),
 );
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HOST_OK = /^(?:[A-Za-z0-9\-._~!$&'()*+;=[\]:]|%[0-9A-Fa-f]{2})*$/;
@@ -103,9 +111,20 @@ function shape(bytes: Buffer): Shape {
   const fields: [string, string][] = [];
   for (const line of lines.slice(1)) {
     const i = line.indexOf(":");
-    if (i > 0) fields.push([line.slice(0, i).toLowerCase(), line.slice(i + 1).replace(/^[ \t]+|[ \t]+$/g, "")]);
+    if (i > 0)
+      fields.push([
+        line.slice(0, i).toLowerCase(),
+        line.slice(i + 1).replace(/^[ \t]+|[ \t]+$/g, ""),
+      ]);
   }
-  return { text, firstLine, method: parts[0] ?? "", parts, fields, version11: / HTTP\/1\.1$/.test(firstLine) };
+  return {
+    text,
+    firstLine,
+    method: parts[0] ?? "",
+    parts,
+    fields,
+    version11: / HTTP\/1\.1$/.test(firstLine),
+  };
 }
 
 const values = (s: Shape, name: string) => s.fields.filter(([n]) => n === name).map(([, v]) => v);
@@ -138,12 +157,20 @@ const REASONS: [string, (s: Shape, ours: Outcome, node: Outcome) => boolean][] =
       return o.accepted.length === 1 && n.accepted.length === 0 && end > 0 && end < s.text.length;
     },
   ],
-  ["request-line-without-version", (s) => s.parts.length < 3 || !/^HTTP\/\d\.\d$/.test(s.parts.at(-1)!)],
+  [
+    "request-line-without-version",
+    (s) => s.parts.length < 3 || !/^HTTP\/\d\.\d$/.test(s.parts.at(-1)!),
+  ],
   ["bare-cr-or-lf", (s) => /(^|[^\r])\n|\r(?!\n)/.test(s.text.split("\r\n\r\n")[0]!)],
   ["duplicate-host", (s) => values(s, "host").length > 1],
   ["missing-host-on-1.1", (s) => s.version11 && values(s, "host").length === 0],
   ["invalid-host-value", (s) => values(s, "host").some((h) => !HOST_OK.test(h))],
-  ["target-characters", (s) => /[\x80-\xff"\\{}|^`<>]/.test(s.parts[1]!) || !/^(\/|\*$|[A-Za-z][A-Za-z0-9+.-]*:\/\/)/.test(s.parts[1]!)],
+  [
+    "target-characters",
+    (s) =>
+      /[\x80-\xff"\\{}|^`<>]/.test(s.parts[1]!) ||
+      !/^(\/|\*$|[A-Za-z][A-Za-z0-9+.-]*:\/\/)/.test(s.parts[1]!),
+  ],
   [
     "transfer-encoding-not-exactly-chunked",
     (s) => {
@@ -151,7 +178,10 @@ const REASONS: [string, (s: Shape, ours: Outcome, node: Outcome) => boolean][] =
       return te.length > 1 || (te.length === 1 && te[0]!.toLowerCase() !== "chunked");
     },
   ],
-  ["transfer-encoding-on-http-1.0", (s) => !s.version11 && values(s, "transfer-encoding").length > 0],
+  [
+    "transfer-encoding-on-http-1.0",
+    (s) => !s.version11 && values(s, "transfer-encoding").length > 0,
+  ],
   [
     "duplicate-identical-content-length",
     (s) => {
@@ -160,7 +190,10 @@ const REASONS: [string, (s: Shape, ours: Outcome, node: Outcome) => boolean][] =
     },
   ],
   ["expect-on-http-1.0", (s) => !s.version11 && values(s, "expect").length > 0],
-  ["unknown-expectation", (s) => values(s, "expect").some((v) => v.toLowerCase() !== "100-continue")],
+  [
+    "unknown-expectation",
+    (s) => values(s, "expect").some((v) => v.toLowerCase() !== "100-continue"),
+  ],
   ["field-value-characters", (s) => s.fields.some(([, v]) => /[\x00-\x08\x0a-\x1f\x7f]/.test(v))],
 ];
 
@@ -197,7 +230,9 @@ after(async () => {
 
 test("10,000 generated requests: our parser and llhttp agree, or differ for a listed reason", async () => {
   using _log = new ExpectLog(genLog, /./, { required: false });
-  const allowed: Record<string, string> = JSON.parse(readFileSync(fixture("http-differential.json"), "utf8"));
+  const allowed: Record<string, string> = JSON.parse(
+    readFileSync(fixture("http-differential.json"), "utf8"),
+  );
   const requests = generateRequests(COUNT);
   const counts = { bothAccept: 0, bothReject: 0, onlyOurs: 0, onlyNode: 0 };
   const categories = new Map<string, { count: number; examples: string[] }>();
@@ -233,15 +268,23 @@ test("10,000 generated requests: our parser and llhttp agree, or differ for a li
       const entry = categories.get(category) ?? { count: 0, examples: [] };
       entry.count++;
       if (entry.examples.length < Number(process.env["DIFF_EXAMPLES"] ?? 1)) {
-        entry.examples.push(`${JSON.stringify(bytes.toString("latin1")).slice(0, 400)} ours=${o.statuses} node=${n.statuses}`);
+        entry.examples.push(
+          `${JSON.stringify(bytes.toString("latin1")).slice(0, 400)} ours=${o.statuses} node=${n.statuses}`,
+        );
       }
       categories.set(category, entry);
     }
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const report = [...categories].map(([c, e]) => `${c}: ${e.count}\n    ${e.examples.join("\n    ")}`).join("\n");
+  const report = [...categories]
+    .map(([c, e]) => `${c}: ${e.count}\n    ${e.examples.join("\n    ")}`)
+    .join("\n");
   console.log(`differential: ${JSON.stringify(counts)}\n${report}`);
-  assert.deepEqual(mismatches.slice(0, 5), [], `both accepted but parsed differently (${mismatches.length})`);
+  assert.deepEqual(
+    mismatches.slice(0, 5),
+    [],
+    `both accepted but parsed differently (${mismatches.length})`,
+  );
   const unlisted = [...categories.keys()].filter((c) => !(c in allowed));
   assert.deepEqual(unlisted, [], `disagreements without a listed reason:\n${report}`);
   assert.ok(counts.bothAccept > COUNT / 10, "the generator must produce plenty of valid requests");

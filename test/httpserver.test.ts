@@ -64,7 +64,9 @@ class RawClient {
   }
 
   /** Reads one response with a Content-Length or chunked body (or none for HEAD/204/304). */
-  async readResponse(options: { head?: boolean } = {}): Promise<{ status: number; headers: Map<string, string>; body: Buffer }> {
+  async readResponse(
+    options: { head?: boolean } = {},
+  ): Promise<{ status: number; headers: Map<string, string>; body: Buffer }> {
     for (;;) {
       const text = this.#buffer.toString("latin1");
       const end = text.indexOf("\r\n\r\n");
@@ -117,7 +119,8 @@ class RawClient {
           return { status, headers, body };
         }
       }
-      if (this.closed) throw new Error(`connection closed; buffered ${JSON.stringify(text.slice(0, 200))}`);
+      if (this.closed)
+        throw new Error(`connection closed; buffered ${JSON.stringify(text.slice(0, 200))}`);
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
   }
@@ -219,7 +222,9 @@ describe("keep-alive", () => {
   test("a chunked POST then a GET on one connection [test_keepalive_chunked]", async () => {
     const s = await server();
     const c = await client(s.port);
-    c.write("POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    c.write(
+      "POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    );
     assert.equal(JSON.parse((await c.readResponse()).body.toString()).body, "abc");
     c.write("GET /g HTTP/1.1\r\nHost: x\r\n\r\n");
     assert.equal(JSON.parse((await c.readResponse()).body.toString()).uri, "/g");
@@ -267,7 +272,9 @@ describe("keep-alive", () => {
     const big = Buffer.alloc(8 << 20, "d");
     const s = await startEchoServer({}, async (request) => {
       const connection = request.connection!;
-      await connection.writeHeaders(OK, new HTTPHeaders({ "Content-Length": String(big.length) })).catch(() => {});
+      await connection
+        .writeHeaders(OK, new HTTPHeaders({ "Content-Length": String(big.length) }))
+        .catch(() => {});
       await connection.write(big).catch(() => {});
       try {
         connection.finish();
@@ -296,14 +303,18 @@ describe("request parsing through the server", () => {
       answerJson(request, {});
     });
     cleanup.push(() => s.close());
-    await rawExchange(s.port, "GET /echo?foo=&foo= HTTP/1.1\r\nHost: x\r\n\r\n", { until: (d) => d.includes("{}") });
+    await rawExchange(s.port, "GET /echo?foo=&foo= HTTP/1.1\r\nHost: x\r\n\r\n", {
+      until: (d) => d.includes("{}"),
+    });
     assert.deepEqual(args!.get("foo")!.map(String), ["", ""]);
   });
 
   test("a double slash path is left alone [test_double_slash]", async () => {
     const s = await startEchoServer({});
     cleanup.push(() => s.close());
-    const r = await rawExchange(s.port, "GET //doubleslash HTTP/1.1\r\nHost: x\r\n\r\n", { until: (d) => d.includes("}") });
+    const r = await rawExchange(s.port, "GET //doubleslash HTTP/1.1\r\nHost: x\r\n\r\n", {
+      until: (d) => d.includes("}"),
+    });
     assert.match(r.data.toString(), /"uri":"\/\/doubleslash"/);
   });
 
@@ -347,7 +358,9 @@ describe("request parsing through the server", () => {
     const s = await startEchoServer({ lenient: true });
     cleanup.push(() => s.close());
     for (const newline of ["\r\n", "\n"]) {
-      const r = await rawExchange(s.port, `GET /hello HTTP/1.0${newline}${newline}`, { until: (d) => d.includes("}") });
+      const r = await rawExchange(s.port, `GET /hello HTTP/1.0${newline}${newline}`, {
+        until: (d) => d.includes("}"),
+      });
       assert.deepEqual(r.statuses, [200]);
     }
   });
@@ -359,7 +372,9 @@ describe("request parsing through the server", () => {
       answerJson(r, {});
     });
     cleanup.push(() => s.close());
-    await rawExchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", { until: (d) => d.includes("{}") });
+    await rawExchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", {
+      until: (d) => d.includes("{}"),
+    });
     assert.equal(protocol, "https");
   });
 });
@@ -370,35 +385,61 @@ describe("xheaders", () => {
     for (const f of cleanup) await f();
   });
 
-  async function seen(options: object, headers: string): Promise<{ remoteIp: string | null; protocol: string }> {
+  async function seen(
+    options: object,
+    headers: string,
+  ): Promise<{ remoteIp: string | null; protocol: string }> {
     let out = { remoteIp: null as string | null, protocol: "" };
     const s = await startEchoServer(options, (r) => {
       out = { remoteIp: r.remoteIp, protocol: r.protocol };
       answerJson(r, {});
     });
     cleanup.push(() => s.close());
-    await rawExchange(s.port, `GET / HTTP/1.1\r\nHost: x\r\n${headers}\r\n`, { until: (d) => d.includes("{}") });
+    await rawExchange(s.port, `GET / HTTP/1.1\r\nHost: x\r\n${headers}\r\n`, {
+      until: (d) => d.includes("{}"),
+    });
     return out;
   }
 
   test("X-Real-Ip and X-Forwarded-For set remoteIp; invalid ones are ignored [test_ip_headers]", async () => {
     assert.equal((await seen({ xheaders: true }, "X-Real-IP: 4.4.4.4\r\n")).remoteIp, "4.4.4.4");
-    assert.equal((await seen({ xheaders: true }, "X-Forwarded-For: 4.4.4.4, 5.5.5.5\r\n")).remoteIp, "5.5.5.5");
-    assert.equal((await seen({ xheaders: true }, "X-Real-IP: 2620:0:1cfe:face:b00c::3\r\n")).remoteIp, "2620:0:1cfe:face:b00c::3");
-    assert.equal((await seen({ xheaders: true }, "X-Real-IP: 4.4.4.4<script>\r\n")).remoteIp, "127.0.0.1");
+    assert.equal(
+      (await seen({ xheaders: true }, "X-Forwarded-For: 4.4.4.4, 5.5.5.5\r\n")).remoteIp,
+      "5.5.5.5",
+    );
+    assert.equal(
+      (await seen({ xheaders: true }, "X-Real-IP: 2620:0:1cfe:face:b00c::3\r\n")).remoteIp,
+      "2620:0:1cfe:face:b00c::3",
+    );
+    assert.equal(
+      (await seen({ xheaders: true }, "X-Real-IP: 4.4.4.4<script>\r\n")).remoteIp,
+      "127.0.0.1",
+    );
     assert.equal((await seen({ xheaders: false }, "X-Real-IP: 4.4.4.4\r\n")).remoteIp, "127.0.0.1");
   });
 
   test("trusted downstream proxies are skipped [test_trusted_downstream]", async () => {
-    const r = await seen({ xheaders: true, trustedDownstream: ["5.5.5.5"] }, "X-Forwarded-For: 4.4.4.4, 5.5.5.5\r\n");
+    const r = await seen(
+      { xheaders: true, trustedDownstream: ["5.5.5.5"] },
+      "X-Forwarded-For: 4.4.4.4, 5.5.5.5\r\n",
+    );
     assert.equal(r.remoteIp, "4.4.4.4");
   });
 
   test("X-Scheme and X-Forwarded-Proto set the protocol [test_scheme_headers]", async () => {
     assert.equal((await seen({ xheaders: true }, "X-Scheme: https\r\n")).protocol, "https");
-    assert.equal((await seen({ xheaders: true }, "X-Forwarded-Proto: https\r\n")).protocol, "https");
-    assert.equal((await seen({ xheaders: true }, "X-Forwarded-Proto: https, http\r\n")).protocol, "http");
-    assert.equal((await seen({ xheaders: true }, "X-Forwarded-Proto: gopher\r\n")).protocol, "http");
+    assert.equal(
+      (await seen({ xheaders: true }, "X-Forwarded-Proto: https\r\n")).protocol,
+      "https",
+    );
+    assert.equal(
+      (await seen({ xheaders: true }, "X-Forwarded-Proto: https, http\r\n")).protocol,
+      "http",
+    );
+    assert.equal(
+      (await seen({ xheaders: true }, "X-Forwarded-Proto: gopher\r\n")).protocol,
+      "http",
+    );
   });
 });
 
@@ -439,7 +480,9 @@ describe("TLS", () => {
 
   async function tlsRequest(port: number, request: string): Promise<string> {
     return new Promise((resolve, reject) => {
-      const s = tlsConnect({ port, host: "127.0.0.1", rejectUnauthorized: false }, () => s.write(request));
+      const s = tlsConnect({ port, host: "127.0.0.1", rejectUnauthorized: false }, () =>
+        s.write(request),
+      );
       let data = "";
       s.on("data", (d) => {
         data += d.toString("latin1");
@@ -456,7 +499,10 @@ describe("TLS", () => {
     const get = await tlsRequest(s.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     assert.match(get, /^HTTP\/1\.1 200/);
     const body = "A".repeat(5000);
-    const post = await tlsRequest(s.port, `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    const post = await tlsRequest(
+      s.port,
+      `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
     assert.match(post, /"body":"A{5000}"/);
   });
 
@@ -479,10 +525,14 @@ describe("output framing", () => {
       const path = request.path;
       try {
         if (path === "/more") {
-          void connection.writeHeaders(OK, new HTTPHeaders({ "Content-Length": "2" })).catch(() => {});
+          void connection
+            .writeHeaders(OK, new HTTPHeaders({ "Content-Length": "2" }))
+            .catch(() => {});
           void connection.write(Buffer.from("abc")).catch(() => {});
         } else {
-          void connection.writeHeaders(OK, new HTTPHeaders({ "Content-Length": "10" })).catch(() => {});
+          void connection
+            .writeHeaders(OK, new HTTPHeaders({ "Content-Length": "10" }))
+            .catch(() => {});
           void connection.write(Buffer.from("abc")).catch(() => {});
           connection.finish();
         }
@@ -512,7 +562,9 @@ describe("output framing", () => {
       }
     });
     t.after(() => s.close());
-    const r = await rawExchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", { until: (d) => d.includes("}") });
+    const r = await rawExchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", {
+      until: (d) => d.includes("}"),
+    });
     assert.ok(thrown instanceof Error);
     assert.doesNotMatch(r.data.toString(), /Injected/);
   });
@@ -542,10 +594,15 @@ class StreamingRecorder implements HTTPMessageDelegate {
 }
 
 describe("streaming delegates", () => {
-  async function streamingServer(t: { after: (f: () => unknown) => void }, options: object, onHeaders?: (c: HTTP1Connection) => void) {
+  async function streamingServer(
+    t: { after: (f: () => unknown) => void },
+    options: object,
+    onHeaders?: (c: HTTP1Connection) => void,
+  ) {
     const server = new HTTPServer(
       {
-        startRequest: (_server: object, connection: HTTPConnection) => new StreamingRecorder(connection, onHeaders),
+        startRequest: (_server: object, connection: HTTPConnection) =>
+          new StreamingRecorder(connection, onHeaders),
         onClose: () => {},
       },
       options,
@@ -561,10 +618,17 @@ describe("streaming delegates", () => {
   test("body pieces are at most chunkSize bytes [test_regular_body] [test_chunked_body]", async (t) => {
     const port = await streamingServer(t, { chunkSize: 16 });
     const body = "x".repeat(100);
-    const r1 = await rawExchange(port, `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n${body}`, { until: (d) => d.includes("]}") });
+    const r1 = await rawExchange(
+      port,
+      `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n${body}`,
+      { until: (d) => d.includes("]}") },
+    );
     const chunks1: number[] = JSON.parse(r1.data.toString().split("\r\n\r\n")[1]!).chunks;
     assert.ok(chunks1.every((n) => n <= 16));
-    assert.equal(chunks1.reduce((a, b) => a + b, 0), 100);
+    assert.equal(
+      chunks1.reduce((a, b) => a + b, 0),
+      100,
+    );
     const r2 = await rawExchange(
       port,
       `POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n${body}\r\n0\r\n\r\n`,
@@ -572,21 +636,33 @@ describe("streaming delegates", () => {
     );
     const chunks2: number[] = JSON.parse(r2.data.toString().split("\r\n\r\n")[1]!).chunks;
     assert.ok(chunks2.every((n) => n <= 16));
-    assert.equal(chunks2.reduce((a, b) => a + b, 0), 100);
+    assert.equal(
+      chunks2.reduce((a, b) => a + b, 0),
+      100,
+    );
   });
 
   test("a delegate can raise the body limit for one request [test_large_body_streaming_override]", async (t) => {
-    const port = await streamingServer(t, { maxBodySize: 10 }, (connection) => connection.setMaxBodySize(1000));
-    const r = await rawExchange(port, `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n${"y".repeat(100)}`, {
-      until: (d) => d.includes("]}"),
-    });
+    const port = await streamingServer(t, { maxBodySize: 10 }, (connection) =>
+      connection.setMaxBodySize(1000),
+    );
+    const r = await rawExchange(
+      port,
+      `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n${"y".repeat(100)}`,
+      {
+        until: (d) => d.includes("]}"),
+      },
+    );
     assert.deepEqual(r.statuses, [200]);
   });
 
   test("without an override a streamed body over the limit gets 413 [test_large_body_streaming]", async (t) => {
     const port = await streamingServer(t, { maxBodySize: 10 });
     using _log = new ExpectLog(genLog, /Malformed HTTP message/);
-    const r = await rawExchange(port, `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n${"y".repeat(100)}`);
+    const r = await rawExchange(
+      port,
+      `POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n${"y".repeat(100)}`,
+    );
     assert.deepEqual(r.statuses, [413]);
   });
 });

@@ -6,7 +6,11 @@ import { after, before, describe, test } from "node:test";
 import { type EchoServer, startEchoServer } from "./helpers/httpserver.js";
 import { needPeer, pythonWithTornado } from "./helpers/peers.js";
 
-function run(cmd: string, args: string[], input?: Buffer): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  input?: Buffer,
+): Promise<{ code: number; stdout: Buffer; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];
@@ -14,7 +18,9 @@ function run(cmd: string, args: string[], input?: Buffer): Promise<{ code: numbe
     child.stdout.on("data", (d: Buffer) => out.push(d));
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr: err }));
+    child.on("close", (code) =>
+      resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr: err }),
+    );
     child.stdin.end(input);
   });
 }
@@ -38,7 +44,13 @@ describe("HTTPServer with real clients", () => {
   });
 
   test("curl HTTP/1.0 POST with a body", { skip: curlSkip }, async () => {
-    const r = await run("curl", ["-sS", "--http1.0", "--data-binary", "a=1&b=2", `http://127.0.0.1:${server.port}/form`]);
+    const r = await run("curl", [
+      "-sS",
+      "--http1.0",
+      "--data-binary",
+      "a=1&b=2",
+      `http://127.0.0.1:${server.port}/form`,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const echo = JSON.parse(r.stdout.toString());
     assert.equal(echo.version, "HTTP/1.0");
@@ -49,7 +61,15 @@ describe("HTTPServer with real clients", () => {
     const body = Buffer.alloc(200_000, "q");
     const r = await run(
       "curl",
-      ["-sS", "--http1.1", "-H", "Transfer-Encoding: chunked", "--data-binary", "@-", `http://127.0.0.1:${server.port}/up`],
+      [
+        "-sS",
+        "--http1.1",
+        "-H",
+        "Transfer-Encoding: chunked",
+        "--data-binary",
+        "@-",
+        `http://127.0.0.1:${server.port}/up`,
+      ],
       body,
     );
     assert.equal(r.code, 0, r.stderr);
@@ -58,30 +78,50 @@ describe("HTTPServer with real clients", () => {
     assert.equal(echo.body.length, body.length);
   });
 
-  test("curl with Expect: 100-continue gets 100 then the answer [test_100_continue]", { skip: curlSkip }, async () => {
-    const body = Buffer.alloc(2000, "z");
-    const r = await run(
-      "curl",
-      ["-sS", "-v", "--http1.1", "-H", "Expect: 100-continue", "--data-binary", "@-", `http://127.0.0.1:${server.port}/c`],
-      body,
-    );
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /< HTTP\/1\.1 100 Continue/);
-    assert.equal(JSON.parse(r.stdout.toString()).body.length, 2000);
-  });
+  test(
+    "curl with Expect: 100-continue gets 100 then the answer [test_100_continue]",
+    { skip: curlSkip },
+    async () => {
+      const body = Buffer.alloc(2000, "z");
+      const r = await run(
+        "curl",
+        [
+          "-sS",
+          "-v",
+          "--http1.1",
+          "-H",
+          "Expect: 100-continue",
+          "--data-binary",
+          "@-",
+          `http://127.0.0.1:${server.port}/c`,
+        ],
+        body,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /< HTTP\/1\.1 100 Continue/);
+      assert.equal(JSON.parse(r.stdout.toString()).body.length, 2000);
+    },
+  );
 
-  test("curl reuses a keep-alive connection for two URLs [test_two_requests]", { skip: curlSkip }, async () => {
-    const url = `http://127.0.0.1:${server.port}`;
-    const r = await run("curl", ["-sS", "-v", "--http1.1", `${url}/one`, `${url}/two`]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /Re-using existing connection|Reusing existing/);
-  });
+  test(
+    "curl reuses a keep-alive connection for two URLs [test_two_requests]",
+    { skip: curlSkip },
+    async () => {
+      const url = `http://127.0.0.1:${server.port}`;
+      const r = await run("curl", ["-sS", "-v", "--http1.1", `${url}/one`, `${url}/two`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /Re-using existing connection|Reusing existing/);
+    },
+  );
 
   test("Node's fetch (undici) GET and POST", async () => {
     const get = await fetch(`http://127.0.0.1:${server.port}/f?q=%20`);
     assert.equal(get.status, 200);
     assert.equal(((await get.json()) as { uri: string }).uri, "/f?q=%20");
-    const post = await fetch(`http://127.0.0.1:${server.port}/p`, { method: "POST", body: "x".repeat(100_000) });
+    const post = await fetch(`http://127.0.0.1:${server.port}/p`, {
+      method: "POST",
+      body: "x".repeat(100_000),
+    });
     assert.equal(((await post.json()) as { body: string }).body.length, 100_000);
   });
 

@@ -6,7 +6,10 @@ const HELLO = Buffer.from("Hello, world!");
 createServer((req, res) => {
   if (req.url === "/json") {
     const body = JSON.stringify({ message: "Hello, world!", n: 42, ok: true });
-    res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+    res.writeHead(200, {
+      "Content-Type": "application/json",
+      "Content-Length": Buffer.byteLength(body),
+    });
     res.end(body);
     return;
   }

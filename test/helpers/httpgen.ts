@@ -62,8 +62,39 @@ const HEADER_VALUES = [
 
 /** Bytes mutations draw from: the ones parsers disagree about. */
 const INTERESTING = [
-  "\r", "\n", "\r\n", "\0", " ", "\t", ":", ",", ";", "=", "0", "1", "9", "a", "f", "x", "+", "-",
-  "_", "\x7f", "\x80", "\xff", "\x0b", "\x0c", "/", "?", "#", "%", '"', "\\", "H", "T", "P",
+  "\r",
+  "\n",
+  "\r\n",
+  "\0",
+  " ",
+  "\t",
+  ":",
+  ",",
+  ";",
+  "=",
+  "0",
+  "1",
+  "9",
+  "a",
+  "f",
+  "x",
+  "+",
+  "-",
+  "_",
+  "\x7f",
+  "\x80",
+  "\xff",
+  "\x0b",
+  "\x0c",
+  "/",
+  "?",
+  "#",
+  "%",
+  '"',
+  "\\",
+  "H",
+  "T",
+  "P",
 ];
 
 function pick<T>(r: () => number, list: readonly T[]): T {
@@ -73,7 +104,13 @@ function pick<T>(r: () => number, list: readonly T[]): T {
 /** A well-formed request: method, target, 0–6 headers, and maybe a body (CL or chunked). */
 function base(r: () => number): { text: string; recipe: string[] } {
   const method = pick(r, METHODS);
-  const target = method === "OPTIONS" && r() < 0.5 ? "*" : pick(r, TARGETS.filter((t) => t !== "*"));
+  const target =
+    method === "OPTIONS" && r() < 0.5
+      ? "*"
+      : pick(
+          r,
+          TARGETS.filter((t) => t !== "*"),
+        );
   const version = r() < 0.9 ? "HTTP/1.1" : "HTTP/1.0";
   const lines = [`${method} ${target} ${version}`];
   if (version === "HTTP/1.1" || r() < 0.5) lines.push("Host: 127.0.0.1");
@@ -88,7 +125,10 @@ function base(r: () => number): { text: string; recipe: string[] } {
       lines.push("Transfer-Encoding: chunked");
       const mid = Math.floor(content.length / 2);
       const parts = [content.slice(0, mid), content.slice(mid)].filter((p) => p.length > 0);
-      body = parts.map((p) => `${p.length.toString(16)}${r() < 0.2 ? ";ext=1" : ""}\r\n${p}\r\n`).join("") + "0\r\n\r\n";
+      body =
+        parts
+          .map((p) => `${p.length.toString(16)}${r() < 0.2 ? ";ext=1" : ""}\r\n${p}\r\n`)
+          .join("") + "0\r\n\r\n";
       recipe.push("chunked");
     } else {
       lines.push(`Content-Length: ${Buffer.byteLength(content, "latin1")}`);
@@ -140,7 +180,10 @@ function mutate(r: () => number, text: string): [string, string] {
         "Connection: close",
       ]);
       const i = text.indexOf("\r\n");
-      return [text.slice(0, i + 2) + extra + "\r\n" + text.slice(i + 2), `add ${JSON.stringify(extra)}`];
+      return [
+        text.slice(0, i + 2) + extra + "\r\n" + text.slice(i + 2),
+        `add ${JSON.stringify(extra)}`,
+      ];
     }
     case 6: {
       // Swap CRLF for LF somewhere.

@@ -36,7 +36,10 @@ export function answerJson(request: HTTPServerRequest, value: unknown): void {
   void connection
     .writeHeaders(
       new ResponseStartLine("HTTP/1.1", 200, "OK"),
-      new HTTPHeaders({ "Content-Type": "application/json", "Content-Length": String(body.length) }),
+      new HTTPHeaders({
+        "Content-Type": "application/json",
+        "Content-Length": String(body.length),
+      }),
       request.method === "HEAD" ? undefined : body,
     )
     .catch(() => {});

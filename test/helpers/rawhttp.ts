@@ -32,7 +32,7 @@ export function rawExchange(
   request: string | Buffer | (string | Buffer)[],
   options: { waitMs?: number; halfClose?: boolean; until?: (data: Buffer) => boolean } = {},
 ): Promise<RawExchange> {
-  const waitMs = options.waitMs ?? 3000;
+  const waitMs = options.waitMs ?? 10_000;
   return new Promise((resolve, reject) => {
     const socket: Socket = connect(port, "127.0.0.1");
     const chunks: Buffer[] = [];
