@@ -50,7 +50,7 @@ after(() => {
 test(
   "a 1 GiB upload streams through with server RSS under 100 MiB",
   { timeout: 120_000 },
-  async () => {
+  async (t) => {
     let answer = "";
     const peak = await peakRss(
       () =>
@@ -82,7 +82,7 @@ test(
         }),
     );
     t.diagnostic(`server RSS peak ${(peak / 2 ** 20).toFixed(1)} MiB`);
-  assert.match(answer, new RegExp(`\\r\\n\\r\\n${GiB}$`));
+    assert.match(answer, new RegExp(`\\r\\n\\r\\n${GiB}$`));
     assert.ok(peak < LIMIT, `server RSS peaked at ${(peak / 2 ** 20).toFixed(1)} MiB`);
   },
 );
@@ -90,7 +90,7 @@ test(
 test(
   "a 1 GiB download streams through with server RSS under 100 MiB",
   { timeout: 120_000 },
-  async () => {
+  async (t) => {
     let received = 0;
     const peak = await peakRss(
       () =>
@@ -116,7 +116,7 @@ test(
         }),
     );
     t.diagnostic(`server RSS peak ${(peak / 2 ** 20).toFixed(1)} MiB`);
-  assert.equal(received, GiB);
+    assert.equal(received, GiB);
     assert.ok(peak < LIMIT, `server RSS peaked at ${(peak / 2 ** 20).toFixed(1)} MiB`);
   },
 );
