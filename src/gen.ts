@@ -218,7 +218,7 @@ export function coroutine(
     );
   }
   const wrapper = function (this: unknown, ...args: unknown[]): Future<unknown> {
-    const future = new Future<unknown>();
+    const future = new CoroutineFuture();
     let result: unknown;
     try {
       result = fn.apply(this, args);
@@ -278,17 +278,26 @@ function cancelUnlessDone(future: Future<unknown>): void {
   if (!future.done()) future.cancel();
 }
 
+/**
+ * A coroutine's result. While the coroutine is paused it holds the Runner, so that the Runner
+ * (and the generator) live as long as anyone can still await the result, even when the
+ * Future being waited for is referenced weakly (Tornado's issues #1769 and #2229).
+ */
+class CoroutineFuture extends Future<unknown> {
+  runner: Runner | null = null;
+}
+
 /** Drives one generator: Tornado's `gen.Runner`. */
 class Runner {
   readonly #gen: Generator<unknown, unknown, unknown>;
-  readonly #result: Future<unknown>;
+  readonly #result: CoroutineFuture;
   // Created at the first pause: the async context of the call, re-entered at every step.
   #resource: AsyncResource | null = null;
   #onValue: ((value: unknown) => void) | null = null;
   #onError: ((error: unknown) => void) | null = null;
   #onFutureDone: ((future: Future<unknown>) => void) | null = null;
 
-  constructor(gen: Generator<unknown, unknown, unknown>, result: Future<unknown>) {
+  constructor(gen: Generator<unknown, unknown, unknown>, result: CoroutineFuture) {
     this.#gen = gen;
     this.#result = result;
   }
@@ -300,10 +309,12 @@ class Runner {
       try {
         step = failed ? this.#gen.throw(error) : this.#gen.next(value);
       } catch (thrown) {
+        this.#result.runner = null;
         setExceptionUnlessDone(this.#result, thrown);
         return;
       }
       if (step.done) {
+        this.#result.runner = null;
         settle(this.#result, step.value);
         return;
       }
@@ -351,6 +362,7 @@ class Runner {
 
   #pause(): void {
     if (this.#resource !== null) return;
+    this.#result.runner = this;
     const resource = new AsyncResource("TornadoCoroutine");
     this.#resource = resource;
     this.#onValue = (value) => resource.runInAsyncScope(this.run, this, value, undefined, false);

@@ -17,6 +17,7 @@ import { IOLoop } from "../src/ioloop.js";
 import { appLog } from "../src/log.js";
 import { ExpectLog } from "../src/testing.js";
 import { TimeoutError } from "../src/util.js";
+import { collectGarbage } from "./helpers/gc.js";
 
 /** Resolves with `value` after `iterations` turns of the loop. */
 const delay = coroutine(function* <T>(iterations: number, value: T) {
@@ -579,6 +580,33 @@ test("cancelling a coroutine's Future drops its result; the generator still fini
   await moment;
   await moment;
   assert.equal(finished, true);
+});
+
+test("a paused coroutine lives while its result can be awaited, even if what it waits for is only weakly held [test_gc]", async () => {
+  let ref: WeakRef<Future<number>> | null = null;
+  const tester = coroutine(function* () {
+    const fut = new Future<number>();
+    ref = new WeakRef(fut);
+    IOLoop.current().addCallback(() => {
+      collectGarbage();
+      ref!.deref()?.setResult(123);
+    });
+    return yield fut;
+  });
+  assert.equal(await withTimeout(1_000, tester()), 123);
+});
+
+test("a failure of a cancelled coroutine is logged, not lost", async () => {
+  const f = coroutine(function* () {
+    yield moment;
+    throw new RangeError("after cancel");
+  });
+  using log = new ExpectLog(appLog, /Exception after Future was cancelled/);
+  const future = f();
+  future.cancel();
+  await moment;
+  await moment;
+  assert.equal(log.matched, 1);
 });
 
 // ---------------------------------------------------------------------------- context
