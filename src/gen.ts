@@ -287,15 +287,21 @@ class CoroutineFuture extends Future<unknown> {
   runner: Runner | null = null;
 }
 
-/** Drives one generator: Tornado's `gen.Runner`. */
+/**
+ * Drives one generator: Tornado's `gen.Runner`.
+ *
+ * It resumes through native promise reactions (`then`), which carry the async context of the
+ * step that paused (so `AsyncLocalStorage` flows through) and cost less than done-callbacks.
+ * Only a `moment` goes through the loop's callback queue, which runs callbacks in whatever
+ * context scheduled the batch: that path re-enters the coroutine's context explicitly.
+ */
 class Runner {
   readonly #gen: Generator<unknown, unknown, unknown>;
   readonly #result: CoroutineFuture;
-  // Created at the first pause: the async context of the call, re-entered at every step.
-  #resource: AsyncResource | null = null;
   #onValue: ((value: unknown) => void) | null = null;
   #onError: ((error: unknown) => void) | null = null;
-  #onFutureDone: ((future: Future<unknown>) => void) | null = null;
+  // The context to resume in after a `moment`: created at the first one.
+  #onMoment: (() => void) | null = null;
 
   constructor(gen: Generator<unknown, unknown, unknown>, result: CoroutineFuture) {
     this.#gen = gen;
@@ -321,7 +327,12 @@ class Runner {
       const yielded = step.value;
       if (yielded === null || yielded === undefined || yielded === moment) {
         this.#pause();
-        IOLoop.current().addCallback(this.#onValue!, undefined);
+        if (this.#onMoment === null) {
+          const resource = new AsyncResource("TornadoCoroutine");
+          this.#onMoment = () =>
+            resource.runInAsyncScope(this.run, this, undefined, undefined, false);
+        }
+        IOLoop.current().addCallback(this.#onMoment);
         return;
       }
       let future: Future<unknown>;
@@ -345,7 +356,7 @@ class Runner {
       }
       if (!future.done()) {
         this.#pause();
-        future.addDoneCallback(this.#onFutureDone!);
+        future.then(this.#onValue, this.#onError);
         return;
       }
       // Already done: go on at once, as Tornado does (only `moment` gives way).
@@ -361,22 +372,10 @@ class Runner {
   }
 
   #pause(): void {
-    if (this.#resource !== null) return;
+    if (this.#onValue !== null) return;
     this.#result.runner = this;
-    const resource = new AsyncResource("TornadoCoroutine");
-    this.#resource = resource;
-    this.#onValue = (value) => resource.runInAsyncScope(this.run, this, value, undefined, false);
-    this.#onError = (error) => resource.runInAsyncScope(this.run, this, undefined, error, true);
-    this.#onFutureDone = (future) => {
-      let value: unknown;
-      try {
-        value = future.result();
-      } catch (error) {
-        resource.runInAsyncScope(this.run, this, undefined, error, true);
-        return;
-      }
-      resource.runInAsyncScope(this.run, this, value, undefined, false);
-    };
+    this.#onValue = (value) => this.run(value, undefined, false);
+    this.#onError = (error) => this.run(undefined, error, true);
   }
 }
 
