@@ -525,7 +525,7 @@ export function withTimeout<T>(
   const result = new Future<Awaited<T>>();
   chainFuture(inner, result);
   if (result.done() || deadline === null) return result;
-  const timer = new DeadlineTimer(deadline, loop, () => {
+  const timer = new DeadlineTimer(timeout, deadline, loop, () => {
     if (result.done()) return;
     result.setException(new TimeoutError("Timeout"));
     futureAddDoneCallback(inner, (late) => {
@@ -574,7 +574,7 @@ export function sleep(ms: number): Future<void> {
   const loop = IOLoop.current();
   const deadline = deadlineOf(ms, loop);
   const future = new SleepFuture();
-  if (deadline !== null) future.timer = new DeadlineTimer(deadline, loop, () => wake(future));
+  if (deadline !== null) future.timer = new DeadlineTimer(ms, deadline, loop, () => wake(future));
   return future;
 }
 

@@ -141,7 +141,7 @@ export class Condition {
     const loop = IOLoop.current();
     const deadline = deadlineOf(timeout, loop);
     if (expired(deadline, loop)) return resolvedFuture(false);
-    return this.#waiters.wait(new Waiter<boolean>(TIMEOUT_RESOLVES_FALSE), deadline, loop);
+    return this.#waiters.wait(new Waiter<boolean>(TIMEOUT_RESOLVES_FALSE), timeout, deadline, loop);
   }
 
   /**
@@ -229,7 +229,7 @@ export class Event {
     const deadline = deadlineOf(timeout, loop);
     if (this.#value) return resolvedFuture<void>(undefined);
     if (expired(deadline, loop)) return failedFuture(new TimeoutError("Timeout"));
-    return this.#waiters.wait(new Waiter<void>(), deadline, loop);
+    return this.#waiters.wait(new Waiter<void>(), timeout, deadline, loop);
   }
 
   /** How many coroutines are waiting. */
@@ -292,7 +292,7 @@ export class Semaphore {
       return resolvedFuture<Releaser>(new ReleasingHandle(this));
     }
     if (expired(deadline, loop)) return failedFuture(new TimeoutError("Timeout"));
-    return this.#waiters.wait(new Waiter<Releaser>(), deadline, loop);
+    return this.#waiters.wait(new Waiter<Releaser>(), timeout, deadline, loop);
   }
 
   /**
@@ -398,7 +398,7 @@ export class Lock {
       return resolvedFuture<Releaser>(new ReleasingHandle(this));
     }
     if (expired(deadline, loop)) return failedFuture(new TimeoutError("Timeout"));
-    return this.#waiters.wait(new Waiter<Releaser>(), deadline, loop);
+    return this.#waiters.wait(new Waiter<Releaser>(), timeout, deadline, loop);
   }
 
   /**

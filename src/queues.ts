@@ -178,7 +178,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     if (expired(deadline, loop)) return failedFuture(new TimeoutError("Timeout"));
     const putter = new Waiter<void>();
     putter.item = item;
-    return this.#putters.wait(putter, deadline, loop);
+    return this.#putters.wait(putter, timeout, deadline, loop);
   }
 
   /**
@@ -216,7 +216,7 @@ export class Queue<T = unknown> implements AsyncIterable<T> {
     const deadline = deadlineOf(timeout, loop);
     if (this.#canGet()) return resolvedFuture(this.#getInternal());
     if (expired(deadline, loop)) return failedFuture(new TimeoutError("Timeout"));
-    return this.#getters.wait(new Waiter<T>(), deadline, loop);
+    return this.#getters.wait(new Waiter<T>(), timeout, deadline, loop);
   }
 
   /**

@@ -13,7 +13,7 @@ import {
   Semaphore,
 } from "../src/locks.js";
 import { TimeoutError } from "../src/util.js";
-import { heapUsedAfterGc } from "./helpers/gc.js";
+import { completionCounter, heapUsedAfterGc } from "./helpers/gc.js";
 
 /** Lets queued callbacks and microtasks run (Tornado's loop_briefly). */
 async function loopBriefly(): Promise<void> {
@@ -679,24 +679,23 @@ test("100k timed-out waits leave no waiter behind and do not grow the heap", asy
   const semaphore = new Semaphore(0);
   const lock = new Lock();
   await lock.acquire();
-  const ignore = () => {};
   const rounds = 10;
   const perRound = 10_000; // 7,000 Condition waits and 1,000 on each other primitive: 100k in all
   let baseline = 0;
   for (let round = 0; round < rounds; round++) {
     // Round 0 warms up (code, timer lists); growth is measured over the rounds after it.
     if (round === 1) baseline = await heapUsedAfterGc();
-    const waits: PromiseLike<unknown>[] = [];
-    for (let i = 0; i < 7_000; i++) waits.push(condition.wait(50));
+    // Nothing keeps the waiters but the primitives and a completion count.
+    const counter = completionCounter();
     for (let i = 0; i < 1_000; i++) {
-      waits.push(event.wait(50).then(undefined, ignore));
-      waits.push(semaphore.acquire(50).then(undefined, ignore));
-      waits.push(lock.acquire(50).then(undefined, ignore));
+      counter.track(event.wait(50));
+      counter.track(semaphore.acquire(50));
+      counter.track(lock.acquire(50));
     }
-    assert.equal(waits.length, perRound);
+    for (let i = 0; i < 7_000; i++) counter.track(condition.wait(50));
+    // (A wait whose 50 ms ran out while this loop was descheduled fails at once instead.)
     assert.ok(condition.waiters + event.waiters + semaphore.waiters + lock.waiters > 0);
-    await Promise.all(waits);
-    waits.length = 0; // an async function's frame may keep the array alive past the loop
+    await counter.allDone();
     assert.equal(condition.waiters, 0);
     assert.equal(event.waiters, 0);
     assert.equal(semaphore.waiters, 0);

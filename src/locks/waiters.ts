@@ -99,6 +99,26 @@ export const TIMEOUT_RESOLVES_FALSE = 1;
 const MAX_TIMER_DELAY = 0x7fffffff;
 
 /**
+ * The delay to give `setTimeout` for `deadline`: whole milliseconds, rounded up. Node keeps one
+ * timer list per distinct delay, so fractional delays computed from a clock would make a list
+ * per timer; whole ones keep waits of the same timeout in one list, firing in the order set.
+ */
+function timerDelay(deadline: number, loop: IOLoop): number {
+  return Math.min(Math.max(0, Math.ceil(deadline - loop.time())), MAX_TIMER_DELAY);
+}
+
+/**
+ * The first timer delay for a wait given `timeout`: a duration is used as given (rounded up),
+ * not recomputed from the clock, so that waits with the same timeout share a timer list and
+ * time out in the order they began; a `{ deadline }` is measured from now.
+ */
+function firstDelay(timeout: Timeout | null | undefined, deadline: number, loop: IOLoop): number {
+  if (typeof timeout === "number")
+    return Math.min(Math.max(0, Math.ceil(timeout)), MAX_TIMER_DELAY);
+  return timerDelay(deadline, loop);
+}
+
+/**
  * A pending operation: a Future that sits in one {@link WaiterList} until it is done.
  * @internal
  */
@@ -134,15 +154,10 @@ export class Waiter<T> extends Future<T> {
     return true;
   }
 
-  /** Starts the timer that times this waiter out at `deadline`. */
-  arm(deadline: number, loop: IOLoop): void {
+  /** Starts the timer that times this waiter out at `deadline`, `delay` ms from now. */
+  arm(deadline: number, delay: number, loop: IOLoop): void {
     this.deadline = deadline;
-    this.timer = loop.callLater(
-      Math.min(deadline - loop.time(), MAX_TIMER_DELAY),
-      fireTimeout,
-      this,
-      loop,
-    );
+    this.timer = loop.callLater(delay, fireTimeout, this, loop);
   }
 
   #detach(): void {
@@ -160,7 +175,7 @@ function fireTimeout(waiter: Waiter<any>, loop: IOLoop): void {
   const remaining = waiter.deadline - loop.time();
   // Only a wait longer than the longest timer comes back early: arm the rest.
   if (remaining > 1000) {
-    waiter.arm(waiter.deadline, loop);
+    waiter.arm(waiter.deadline, timerDelay(waiter.deadline, loop), loop);
     return;
   }
   if (waiter.onTimeout === TIMEOUT_RESOLVES_FALSE) waiter.setResult(false);
@@ -212,11 +227,16 @@ export class WaiterList<T> {
 
   /**
    * Adds a waiter for an operation that could not complete at once, timing it out at
-   * `deadline` (or never, if null).
+   * `deadline` (or never, if null), which {@link deadlineOf} computed from `timeout`.
    */
-  wait(waiter: Waiter<T>, deadline: number | null, loop: IOLoop): Waiter<T> {
+  wait(
+    waiter: Waiter<T>,
+    timeout: Timeout | null | undefined,
+    deadline: number | null,
+    loop: IOLoop,
+  ): Waiter<T> {
     this.push(waiter);
-    if (deadline !== null) waiter.arm(deadline, loop);
+    if (deadline !== null) waiter.arm(deadline, firstDelay(timeout, deadline, loop), loop);
     return waiter;
   }
 }
@@ -232,26 +252,22 @@ export class DeadlineTimer {
   readonly #loop: IOLoop;
   readonly #fn: () => void;
 
-  constructor(deadline: number, loop: IOLoop, fn: () => void) {
+  constructor(timeout: Timeout | null | undefined, deadline: number, loop: IOLoop, fn: () => void) {
     this.#deadline = deadline;
     this.#loop = loop;
     this.#fn = fn;
-    this.#arm();
+    this.#arm(firstDelay(timeout, deadline, loop));
   }
 
-  #arm(): void {
-    const delay = Math.max(0, this.#deadline - this.#loop.time());
-    this.#handle = this.#loop.callLater(
-      Math.min(delay, MAX_TIMER_DELAY),
-      DeadlineTimer.#fire,
-      this,
-    );
+  #arm(delay: number): void {
+    this.#handle = this.#loop.callLater(delay, DeadlineTimer.#fire, this);
   }
 
   static #fire(timer: DeadlineTimer): void {
     timer.#handle = null;
-    if (timer.#deadline - timer.#loop.time() > 1000) timer.#arm();
-    else timer.#fn();
+    if (timer.#deadline - timer.#loop.time() > 1000) {
+      timer.#arm(timerDelay(timer.#deadline, timer.#loop));
+    } else timer.#fn();
   }
 
   /** Cancels the timer; safe after it fired. */

@@ -26,3 +26,33 @@ export async function heapUsedAfterGc(): Promise<number> {
   collectGarbage();
   return process.memoryUsage().heapUsed;
 }
+
+/**
+ * Counts Futures as they complete, without keeping them: `track(f)` for each, then
+ * `await allDone()`.
+ */
+export function completionCounter(): {
+  track(future: { addDoneCallback(callback: () => void): void }): void;
+  allDone(): Promise<void>;
+} {
+  let pending = 0;
+  let wake: (() => void) | null = null;
+  const onDone = (): void => {
+    if (--pending === 0 && wake !== null) wake();
+  };
+  return {
+    track(future) {
+      pending++;
+      future.addDoneCallback(onDone);
+    },
+    allDone() {
+      if (pending === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        wake = () => {
+          wake = null;
+          resolve();
+        };
+      });
+    },
+  };
+}
