@@ -292,6 +292,8 @@ export function decoderFor(charset: string): ((bytes: Uint8Array) => string) | n
     return (bytes) =>
       Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
   }
+  // Node's TextDecoder decodes windows-1252 as ISO 8859-1; Python's cp1252 has its own table.
+  if (["cp1252", "windows-1252", "1252"].includes(name)) return decodeCp1252;
   try {
     return strictDecoder(name);
   } catch {
@@ -303,6 +305,24 @@ function strictDecoder(label: string): (bytes: Uint8Array) => string {
   // ignoreBOM keeps a leading U+FEFF, as Python's codecs other than utf-8-sig/utf-16 do.
   const decoder = new TextDecoder(label, { fatal: true, ignoreBOM: true });
   return (bytes) => decoder.decode(bytes);
+}
+
+/** Code points of cp1252's bytes 0x80-0x9F; 0 marks the five bytes Python leaves undefined. */
+const CP1252_HIGH = [
+  0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152,
+  0, 0x017d, 0, 0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161,
+  0x203a, 0x0153, 0, 0x017e, 0x0178,
+];
+
+function decodeCp1252(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    const code = b >= 0x80 && b < 0xa0 ? CP1252_HIGH[b - 0x80]! : b;
+    if (code === 0) throw new TypeError(`'charmap' codec can't decode byte 0x${b.toString(16)}`);
+    out += String.fromCharCode(code);
+  }
+  return out;
 }
 
 function decodeAscii(bytes: Uint8Array): string {
