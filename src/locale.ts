@@ -308,7 +308,81 @@ function pyRepr(s: string): string {
 // ---------------------------------------------------------------------------------------------
 // Python's `%` operator with a mapping
 
-const PLACEHOLDER_RE = /%(?:\(([^)]*)\)([-+ #0]*)(\d*)(?:\.(\d+))?([sdi])|(%))/g;
+/** One `%(key)…` placeholder of a template. */
+interface Placeholder {
+  readonly key: string;
+  readonly flags: string;
+  readonly width: number;
+  readonly precision: number | undefined;
+  readonly conversion: string;
+}
+
+/** A template split into literal text and placeholders. */
+type CompiledTemplate = readonly (string | Placeholder)[];
+
+/** The part of a placeholder after its `%`. */
+const PLACEHOLDER_RE = /\(([^)]*)\)([-+ #0]*)(\d*)(?:\.(\d+))?([sdi])/y;
+/** Compiled templates by text; translations are few, so formatting reuses them. */
+const compiledTemplates = new Map<string, CompiledTemplate>();
+/** Bound on {@link compiledTemplates}: past it the cache starts over. */
+const MAX_COMPILED_TEMPLATES = 1024;
+
+function compileTemplate(template: string): CompiledTemplate {
+  const parts: (string | Placeholder)[] = [];
+  let literal = "";
+  let last = 0;
+  for (let at = template.indexOf("%"); at >= 0; at = template.indexOf("%", last)) {
+    literal += template.slice(last, at);
+    if (template[at + 1] === "%") {
+      literal += "%";
+      last = at + 2;
+      continue;
+    }
+    PLACEHOLDER_RE.lastIndex = at + 1;
+    const m = PLACEHOLDER_RE.exec(template);
+    if (m === null) throw new TypeError(`unsupported format at index ${at}: ${template}`);
+    if (literal !== "") parts.push(literal);
+    literal = "";
+    parts.push({
+      key: m[1]!,
+      flags: m[2]!,
+      width: m[3] === "" ? 0 : Number(m[3]),
+      precision: m[4] === undefined ? undefined : Number(m[4]),
+      conversion: m[5]!,
+    });
+    last = PLACEHOLDER_RE.lastIndex;
+  }
+  literal += template.slice(last);
+  if (literal !== "") parts.push(literal);
+  return parts;
+}
+
+function formatPlaceholder(p: Placeholder, value: unknown): string {
+  let text: string;
+  if (p.conversion === "s") {
+    text = String(value);
+    if (p.precision !== undefined) text = text.slice(0, p.precision);
+  } else {
+    if (typeof value !== "number" && typeof value !== "bigint" && typeof value !== "boolean") {
+      throw new TypeError(
+        `%${p.conversion} format: a real number is required, not ${typeof value}`,
+      );
+    }
+    text = typeof value === "number" ? String(Math.trunc(value)) : String(BigInt(value));
+    if (text === "-0") text = "0";
+    if (!text.startsWith("-")) {
+      if (p.flags.includes("+")) text = `+${text}`;
+      else if (p.flags.includes(" ")) text = ` ${text}`;
+    }
+  }
+  if (text.length >= p.width) return text;
+  if (p.flags.includes("-")) return text.padEnd(p.width);
+  if (p.flags.includes("0") && p.conversion !== "s") {
+    const sign = /^[-+ ]/.test(text) ? text[0]! : "";
+    return sign + text.slice(sign.length).padStart(p.width - sign.length, "0");
+  }
+  return text.padStart(p.width);
+}
 
 /**
  * Fills Python-style named placeholders, as Python's `template % values` does: `%(name)s`
@@ -329,83 +403,59 @@ export function interpolate(
   template: string,
   values: Readonly<Record<string, unknown>> | ReadonlyMap<string, unknown>,
 ): string {
+  let compiled = compiledTemplates.get(template);
+  if (compiled === undefined) {
+    compiled = compileTemplate(template);
+    if (compiledTemplates.size >= MAX_COMPILED_TEMPLATES) compiledTemplates.clear();
+    compiledTemplates.set(template, compiled);
+  }
+  const isMap = values instanceof Map;
   let out = "";
-  let last = 0;
-  for (const m of template.matchAll(PLACEHOLDER_RE)) {
-    const at = m.index;
-    // A "%" the pattern skipped over is one Python would reject.
-    if (template.indexOf("%", last) < at) break;
-    out += template.slice(last, at);
-    last = at + m[0].length;
-    if (m[6] !== undefined) {
-      out += "%";
+  for (const part of compiled) {
+    if (typeof part === "string") {
+      out += part;
       continue;
     }
-    const key = m[1]!;
-    const flags = m[2]!;
-    const conversion = m[5]!;
-    const has = values instanceof Map ? values.has(key) : Object.hasOwn(values as object, key);
-    if (!has) throw new TypeError(`no value for placeholder %(${key})${conversion}`);
-    const value =
-      values instanceof Map ? values.get(key) : (values as Record<string, unknown>)[key];
-    let text: string;
-    if (conversion === "s") {
-      text = String(value);
-      if (m[4] !== undefined) text = text.slice(0, Number(m[4]));
-    } else {
-      if (typeof value !== "number" && typeof value !== "bigint" && typeof value !== "boolean") {
-        throw new TypeError(
-          `%${conversion} format: a real number is required, not ${typeof value}`,
-        );
-      }
-      const integer = typeof value === "number" ? Math.trunc(value) : value;
-      text = typeof integer === "boolean" ? String(Number(integer)) : String(integer);
-      if (flags.includes("+") && !text.startsWith("-")) text = `+${text}`;
-      else if (flags.includes(" ") && !text.startsWith("-")) text = ` ${text}`;
-    }
-    const width = m[3] === "" ? 0 : Number(m[3]);
-    if (text.length < width) {
-      if (flags.includes("-")) text = text.padEnd(width);
-      else if (flags.includes("0") && conversion !== "s") {
-        const sign = /^[-+ ]/.test(text) ? text[0]! : "";
-        text = sign + text.slice(sign.length).padStart(width - sign.length, "0");
-      } else text = text.padStart(width);
-    }
-    out += text;
+    const has = isMap ? values.has(part.key) : Object.hasOwn(values, part.key);
+    if (!has) throw new TypeError(`no value for placeholder %(${part.key})${part.conversion}`);
+    const value = isMap ? values.get(part.key) : (values as Record<string, unknown>)[part.key];
+    out += formatPlaceholder(part, value);
   }
-  if (template.indexOf("%", last) >= 0) {
-    throw new TypeError(`unsupported format at index ${template.indexOf("%", last)}: ${template}`);
-  }
-  return out + template.slice(last);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Dates
 
+const MS_PER_DAY = 86_400_000;
 const US_PER_MS = 1000n;
 const US_PER_SECOND = 1_000_000n;
-const US_PER_MINUTE = 60_000_000n;
 const US_PER_DAY = 86_400_000_000n;
 /** 0001-01-01 and 10000-01-01 in ms since the epoch: Python's `datetime` range. */
 const MIN_MS = -62_135_596_800_000;
 const MAX_MS = 253_402_300_800_000;
+/** Below this magnitude, whole-ms arithmetic on plain numbers is exact. */
+const EXACT_MS = 1e15;
 
-/** A date (or ms since the epoch) as exact microseconds since the epoch. */
-function toMicros(date: Date | number, what: string): bigint {
+/** A date (or ms since the epoch) as ms since the epoch, checked. */
+function toMs(date: Date | number, what: string): number {
   const ms = date instanceof Date ? date.getTime() : date;
   if (typeof ms !== "number") throw new TypeError(`${what} must be a Date or a number of ms`);
   if (!Number.isFinite(ms)) throw new RangeError(`${what} is not a valid date`);
-  const whole = Math.floor(ms);
-  return BigInt(whole) * US_PER_MS + BigInt(Math.round((ms - whole) * 1000));
+  return ms;
 }
 
-function offsetMicros(gmtOffset: number): bigint {
+function checkOffset(gmtOffset: number): number {
   if (typeof gmtOffset !== "number" || !Number.isFinite(gmtOffset)) {
     throw new TypeError("gmtOffset must be a finite number of minutes");
   }
-  return Number.isInteger(gmtOffset)
-    ? BigInt(gmtOffset) * US_PER_MINUTE
-    : BigInt(Math.round(gmtOffset * 60_000_000));
+  return gmtOffset;
+}
+
+/** ms (possibly fractional) as exact microseconds, rounded as Python rounds timestamps. */
+function toMicros(ms: number): bigint {
+  const whole = Math.floor(ms);
+  return BigInt(whole) * US_PER_MS + BigInt(Math.round((ms - whole) * 1000));
 }
 
 /** Floor division for bigints (BigInt's `/` truncates). */
@@ -414,9 +464,66 @@ function floorDiv(a: bigint, b: bigint): bigint {
   return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
-/** UTC calendar fields of a microsecond timestamp. */
-function calendar(us: bigint, what: string): Date {
-  const ms = Number(floorDiv(us, US_PER_MS));
+/** What formatDate needs of a date and now: Python's timedelta fields and local times. */
+interface Span {
+  /** The seconds field of `date - now` when the date is later than now; else -1. */
+  readonly aheadSeconds: number;
+  /** Whole days of `now - date`, floored (Python's `timedelta.days`). */
+  readonly days: number;
+  /** Seconds left after the days (Python's `timedelta.seconds`, 0-86399). */
+  readonly seconds: number;
+  /** The date and now shifted by the offset, whole ms (floored). */
+  readonly localDateMs: number;
+  readonly localNowMs: number;
+}
+
+function span(dateMs: number, nowMs: number, gmtOffset: number): Span {
+  const offsetMs = gmtOffset * 60_000;
+  if (
+    Number.isInteger(dateMs) &&
+    Number.isInteger(nowMs) &&
+    Number.isInteger(offsetMs) &&
+    Math.abs(dateMs) < EXACT_MS &&
+    Math.abs(nowMs) < EXACT_MS &&
+    Math.abs(offsetMs) < EXACT_MS
+  ) {
+    // Fast path: whole milliseconds, exact in plain numbers.
+    const difference = nowMs - dateMs;
+    let days = Math.floor(difference / MS_PER_DAY);
+    let rest = difference - days * MS_PER_DAY;
+    // Guards against the division rounding across a day boundary.
+    if (rest < 0) {
+      days -= 1;
+      rest += MS_PER_DAY;
+    } else if (rest >= MS_PER_DAY) {
+      days += 1;
+      rest -= MS_PER_DAY;
+    }
+    return {
+      aheadSeconds: difference < 0 ? Math.floor((-difference % MS_PER_DAY) / 1000) : -1,
+      days,
+      seconds: Math.floor(rest / 1000),
+      localDateMs: dateMs - offsetMs,
+      localNowMs: nowMs - offsetMs,
+    };
+  }
+  // Fractional milliseconds or offsets: exact microseconds, as Python's datetime keeps them.
+  const dateUs = toMicros(dateMs);
+  const nowUs = toMicros(nowMs);
+  const offsetUs = BigInt(Math.round(gmtOffset * 60_000_000));
+  const difference = nowUs - dateUs;
+  const days = floorDiv(difference, US_PER_DAY);
+  return {
+    aheadSeconds: difference < 0n ? Number((-difference % US_PER_DAY) / US_PER_SECOND) : -1,
+    days: Number(days),
+    seconds: Number((difference - days * US_PER_DAY) / US_PER_SECOND),
+    localDateMs: Number(floorDiv(dateUs - offsetUs, US_PER_MS)),
+    localNowMs: Number(floorDiv(nowUs - offsetUs, US_PER_MS)),
+  };
+}
+
+/** UTC calendar fields of a local time in ms; Python's datetime range only. */
+function calendar(ms: number, what: string): Date {
   if (ms < MIN_MS || ms >= MAX_MS) throw new RangeError(`${what} is out of range (years 1-9999)`);
   return new Date(ms);
 }
@@ -579,23 +686,22 @@ export abstract class Locale {
     const relative = options.relative ?? true;
     const shorter = options.shorter ?? false;
     let fullFormat = options.fullFormat ?? false;
-    const offset = offsetMicros(options.gmtOffset ?? 0);
-    let dateUs = toMicros(date, "date");
-    const nowUs = toMicros(options.now ?? Date.now(), "now");
-    if (dateUs > nowUs) {
-      // Python's timedelta.seconds: the seconds within the last (partial) day only.
-      const aheadSeconds = ((dateUs - nowUs) % US_PER_DAY) / US_PER_SECOND;
-      if (relative && aheadSeconds < 60n) dateUs = nowUs;
-      else fullFormat = true;
+    const gmtOffset = checkOffset(options.gmtOffset ?? 0);
+    const dateMs = toMs(date, "date");
+    const nowMs = toMs(options.now ?? Date.now(), "now");
+    const measured = span(dateMs, nowMs, gmtOffset);
+    let { days, seconds, localDateMs, localNowMs } = measured;
+    if (measured.aheadSeconds >= 0) {
+      // Tornado compares the seconds field of the difference only (not its days).
+      if (relative && measured.aheadSeconds < 60) {
+        ({ days, seconds, localDateMs, localNowMs } = span(nowMs, nowMs, gmtOffset));
+      } else {
+        fullFormat = true;
+      }
     }
-    const localDate = calendar(dateUs - offset, "date");
-    const localNow = calendar(nowUs - offset, "now");
-    const localYesterday = new Date(localNow.getTime() - 86_400_000);
-    // Python's timedelta fields: whole days (floored) and the seconds left over.
-    const difference = nowUs - dateUs;
-    const days = Number(floorDiv(difference, US_PER_DAY));
-    const seconds = Number((difference - BigInt(days) * US_PER_DAY) / US_PER_SECOND);
-
+    const localDate = calendar(localDateMs, "date");
+    const localYesterday = calendar(localNowMs, "now");
+    localYesterday.setTime(localNowMs - MS_PER_DAY);
     const _ = (message: string, plural?: string, count?: number) =>
       this.translate(message, plural, count);
     let format: string | null = null;
@@ -652,7 +758,11 @@ export abstract class Locale {
    * @throws TypeError / RangeError for an invalid date or offset.
    */
   formatDay(date: Date | number, options: FormatDayOptions = {}): string {
-    const local = calendar(toMicros(date, "date") - offsetMicros(options.gmtOffset ?? 0), "date");
+    const dateMs = toMs(date, "date");
+    const local = calendar(
+      span(dateMs, dateMs, checkOffset(options.gmtOffset ?? 0)).localDateMs,
+      "date",
+    );
     const values = {
       month_name: this.#monthNames()[local.getUTCMonth()],
       weekday: this.#weekdayNames()[weekday(local)],
@@ -688,15 +798,13 @@ export abstract class Locale {
     if (typeof value !== "bigint" && !Number.isInteger(value)) {
       throw new TypeError(`friendlyNumber expects an integer, got ${value}`);
     }
-    // BigInt prints every digit where String() would switch to exponent notation.
-    const digits = BigInt(value).toString();
+    // BigInt prints every digit where String() would switch to exponent notation (>= 1e21).
+    const digits =
+      typeof value === "number" && Number.isSafeInteger(value)
+        ? String(value)
+        : BigInt(value).toString();
     if (this.code !== "en" && this.code !== "en_US") return digits;
-    const sign = digits.startsWith("-") ? "-" : "";
-    const body = digits.slice(sign.length);
-    const groups: string[] = [];
-    for (let end = body.length; end > 0; end -= 3)
-      groups.unshift(body.slice(Math.max(0, end - 3), end));
-    return sign + groups.join(",");
+    return digits.replace(/\B(?=(?:\d{3})+$)/g, ",");
   }
 }
 

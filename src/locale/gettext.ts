@@ -206,47 +206,64 @@ class PluralParser {
   }
 }
 
-function evaluate(node: PluralNode, n: number, formula: string): number {
+type Evaluator = (n: number) => number;
+
+/** Turns a formula tree into nested closures, built once per catalog and called per lookup. */
+function compile(node: PluralNode, formula: string): Evaluator {
   switch (node.kind) {
     case "n":
-      return n;
-    case "number":
-      return node.value;
-    case "not":
-      return evaluate(node.operand, n, formula) === 0 ? 1 : 0;
-    case "conditional":
-      return evaluate(node.test, n, formula) !== 0
-        ? evaluate(node.then, n, formula)
-        : evaluate(node.otherwise, n, formula);
+      return (n) => n;
+    case "number": {
+      const value = node.value;
+      return () => value;
+    }
+    case "not": {
+      const operand = compile(node.operand, formula);
+      return (n) => (operand(n) === 0 ? 1 : 0);
+    }
+    case "conditional": {
+      const test = compile(node.test, formula);
+      const then = compile(node.then, formula);
+      const otherwise = compile(node.otherwise, formula);
+      return (n) => (test(n) !== 0 ? then(n) : otherwise(n));
+    }
     case "binary": {
-      const a = evaluate(node.left, n, formula);
-      // && and || short-circuit and yield 0 or 1, as in C.
-      if (node.op === "&&") return a !== 0 && evaluate(node.right, n, formula) !== 0 ? 1 : 0;
-      if (node.op === "||") return a !== 0 || evaluate(node.right, n, formula) !== 0 ? 1 : 0;
-      const b = evaluate(node.right, n, formula);
+      const a = compile(node.left, formula);
+      const b = compile(node.right, formula);
       switch (node.op) {
+        // && and || short-circuit and yield 0 or 1, as in C.
+        case "&&":
+          return (n) => (a(n) !== 0 && b(n) !== 0 ? 1 : 0);
+        case "||":
+          return (n) => (a(n) !== 0 || b(n) !== 0 ? 1 : 0);
         case "==":
-          return a === b ? 1 : 0;
+          return (n) => (a(n) === b(n) ? 1 : 0);
         case "!=":
-          return a !== b ? 1 : 0;
+          return (n) => (a(n) !== b(n) ? 1 : 0);
         case "<":
-          return a < b ? 1 : 0;
+          return (n) => (a(n) < b(n) ? 1 : 0);
         case ">":
-          return a > b ? 1 : 0;
+          return (n) => (a(n) > b(n) ? 1 : 0);
         case "<=":
-          return a <= b ? 1 : 0;
+          return (n) => (a(n) <= b(n) ? 1 : 0);
         case ">=":
-          return a >= b ? 1 : 0;
+          return (n) => (a(n) >= b(n) ? 1 : 0);
         case "+":
-          return a + b;
+          return (n) => a(n) + b(n);
         case "-":
-          return a - b;
+          return (n) => a(n) - b(n);
         case "*":
-          return a * b;
+          return (n) => a(n) * b(n);
         case "/":
-        case "%":
-          if (b === 0) throw new PluralFormsError("division by zero in plural form", formula);
-          return node.op === "/" ? Math.trunc(a / b) : a % b;
+        case "%": {
+          const divide = node.op === "/";
+          return (n) => {
+            const left = a(n);
+            const right = b(n);
+            if (right === 0) throw new PluralFormsError("division by zero in plural form", formula);
+            return divide ? Math.trunc(left / right) : left % right;
+          };
+        }
       }
       throw new PluralFormsError(`unknown operator ${node.op}`, formula);
     }
@@ -272,10 +289,10 @@ export function parsePluralForms(formula: string): (n: number) => number {
   if (formula.length > MAX_PLURAL_LENGTH) {
     throw new PluralFormsError("plural form expression is too long", formula);
   }
-  const tree = new PluralParser(formula).parse();
+  const evaluate = compile(new PluralParser(formula).parse(), formula);
   return (n: number) => {
     if (!Number.isInteger(n)) throw new TypeError(`Plural value must be an integer, got ${n}`);
-    return evaluate(tree, n, formula);
+    return evaluate(n);
   };
 }
 

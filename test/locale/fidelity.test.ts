@@ -148,13 +148,17 @@ function runOurs(op: Op): unknown {
       return op.counts.map((n) => f(n));
     }
     case "date":
-      return get(op.locale).formatDate(op.asNumber ? op.date : new Date(op.date), {
-        now: op.now,
-        gmtOffset: op.gmtOffset,
-        relative: op.relative,
-        shorter: op.shorter,
-        fullFormat: op.fullFormat,
-      });
+      // A Date holds whole ms only, so microsecond dates go in as numbers.
+      return get(op.locale).formatDate(
+        op.asNumber || !Number.isInteger(op.date) ? op.date : new Date(op.date),
+        {
+          now: op.now,
+          gmtOffset: op.gmtOffset,
+          relative: op.relative,
+          shorter: op.shorter,
+          fullFormat: op.fullFormat,
+        },
+      );
     case "day":
       return get(op.locale).formatDay(new Date(op.date), { gmtOffset: op.gmtOffset, dow: op.dow });
     case "list":
@@ -291,6 +295,7 @@ const NOWS = [
 ];
 const LOCALES = ["en_US", "en", "fr_FR", "zh_CN", "de_DE", "es", "fa_IR"];
 const OFFSETS = [0, 60, -60, 300, -330, 480, -600, -840, 45, 720];
+const FRACTIONAL_OFFSETS = [0.5, -7.25, 330.001];
 const CRITICAL_AGES = [
   0,
   1,
@@ -342,6 +347,14 @@ const CRITICAL_AGES = [
   -(DAY + 10 * SECOND),
   -(DAY + 2 * MINUTE),
   -400 * DAY,
+  // Microseconds either side of the boundaries.
+  49_999.999,
+  50_000.001,
+  DAY - 0.001,
+  DAY + 0.001,
+  -59_999.999,
+  -60_000.001,
+  -0.001,
 ];
 
 test(
@@ -385,14 +398,17 @@ test(
     for (let i = 0; i < 1500; i++) {
       const magnitude = Math.floor(Math.exp(next() * Math.log(3000 * DAY)));
       const age = next() < 0.2 ? -magnitude : magnitude;
-      const now = NOWS[Math.floor(next() * NOWS.length)]!;
+      // Some dates, nows and offsets carry microseconds (the exact, non-integer path).
+      const micros = () => (next() < 0.15 ? Math.round(next() * 1000) / 1000 : 0);
+      const now = NOWS[Math.floor(next() * NOWS.length)]! + micros();
+      const offsets = next() < 0.1 ? FRACTIONAL_OFFSETS : OFFSETS;
       ops.push({
         op: "date",
         locale: LOCALES[Math.floor(next() * LOCALES.length)]!,
-        date: now - age,
+        date: now - age + micros(),
         now,
         asNumber: next() < 0.3,
-        gmtOffset: OFFSETS[Math.floor(next() * OFFSETS.length)]!,
+        gmtOffset: offsets[Math.floor(next() * offsets.length)]!,
         relative: next() < 0.8,
         shorter: next() < 0.4,
         fullFormat: next() < 0.15,
