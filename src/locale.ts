@@ -676,9 +676,11 @@ export abstract class Locale {
    * Times are 12-hour with am/pm for `en` and `en_US`, 12-hour with 上午/下午 for `zh_CN`,
    * 24-hour otherwise. Words and patterns come from the locale's translations.
    *
-   * @param date - a `Date` or ms since the epoch (UTC).
+   * @param date - a `Date` or ms since the epoch (UTC); a number may carry a fraction, kept to
+   *   the microsecond as Python's `datetime` keeps it.
    * @param options - `gmtOffset` (minutes, subtracted to get local time), `relative`,
    *   `shorter`, `fullFormat`, `now`.
+   * @remarks Tornado takes a `datetime` or seconds since the epoch; we take milliseconds.
    * @throws TypeError / RangeError for an invalid date or offset, or one outside years
    *   1–9999 after the offset.
    */
