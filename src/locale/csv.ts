@@ -6,7 +6,7 @@
  * Main exports: {@link decodeTranslationFile}, {@link parseCSV}.
  */
 
-import { decoderFor } from "./gettext.js";
+import { type Decoder, pythonDecoder } from "./codecs.js";
 
 /** Largest field the reader accepts, in characters (Python's `csv.field_size_limit()`). */
 export const CSV_FIELD_LIMIT = 131_072;
@@ -37,36 +37,17 @@ export class CSVFieldLimitError extends Error {
  * @throws TypeError if the bytes are not valid in the encoding.
  */
 export function decodeTranslationFile(data: Uint8Array, encoding?: string): string {
-  let name = encoding;
-  if (name === undefined) {
+  let decode: Decoder | null;
+  if (encoding === undefined) {
     const bom16 =
       data.length >= 2 &&
       ((data[0] === 0xff && data[1] === 0xfe) || (data[0] === 0xfe && data[1] === 0xff));
-    name = bom16 ? "utf-16" : "utf-8-sig";
-  }
-  const normalized = name.trim().toLowerCase().replace(/_/g, "-");
-  let text: string;
-  if (normalized === "utf-16" || normalized === "utf16") {
-    let label = "utf-16le";
-    let body = data;
-    if (data.length >= 2 && data[0] === 0xfe && data[1] === 0xff) {
-      label = "utf-16be";
-      body = data.subarray(2);
-    } else if (data.length >= 2 && data[0] === 0xff && data[1] === 0xfe) {
-      body = data.subarray(2);
-    }
-    text = new TextDecoder(label, { fatal: true, ignoreBOM: true }).decode(body);
-  } else if (normalized === "utf-8-sig" || normalized === "utf8-sig") {
-    const bom = data.length >= 3 && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf;
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(
-      bom ? data.subarray(3) : data,
-    );
+    decode = pythonDecoder(bom16 ? "utf-16" : "utf-8-sig");
   } else {
-    const decode = decoderFor(name);
-    if (decode === null) throw new RangeError(`unknown encoding: ${name}`);
-    text = decode(data);
+    decode = pythonDecoder(encoding);
   }
-  return text.replace(/\r\n?/g, "\n");
+  if (decode === null) throw new RangeError(`unknown encoding: ${encoding}`);
+  return decode(data).replace(/\r\n?/g, "\n");
 }
 
 const START_RECORD = 0;

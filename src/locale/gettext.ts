@@ -12,6 +12,8 @@
  * {@link GettextFormatError}, {@link PluralFormsError}.
  */
 
+import { pythonDecoder } from "./codecs.js";
+
 /** Magic number of a `.mo` file, read in the file's byte order. */
 const MO_MAGIC = 0x950412de;
 /** The same magic read in the other byte order. */
@@ -297,59 +299,7 @@ export function parsePluralForms(formula: string): (n: number) => number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Charsets
-
-/** Python codec names (as `.mo` headers and `load_translations` use them) to decoders. */
-export function decoderFor(charset: string): ((bytes: Uint8Array) => string) | null {
-  const name = charset.trim().toLowerCase().replace(/_/g, "-");
-  if (["utf-8", "utf8", "u8", "utf", "cp65001"].includes(name)) return strictDecoder("utf-8");
-  if (["ascii", "us-ascii", "646", "us"].includes(name)) return decodeAscii;
-  // WHATWG maps iso-8859-1 to windows-1252; Python's latin-1 is the true ISO 8859-1.
-  if (["latin-1", "latin1", "iso-8859-1", "iso8859-1", "8859", "cp819", "l1"].includes(name)) {
-    return (bytes) =>
-      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-  }
-  // Node's TextDecoder decodes windows-1252 as ISO 8859-1; Python's cp1252 has its own table.
-  if (["cp1252", "windows-1252", "1252"].includes(name)) return decodeCp1252;
-  try {
-    return strictDecoder(name);
-  } catch {
-    return null;
-  }
-}
-
-function strictDecoder(label: string): (bytes: Uint8Array) => string {
-  // ignoreBOM keeps a leading U+FEFF, as Python's codecs other than utf-8-sig/utf-16 do.
-  const decoder = new TextDecoder(label, { fatal: true, ignoreBOM: true });
-  return (bytes) => decoder.decode(bytes);
-}
-
-/** Code points of cp1252's bytes 0x80-0x9F; 0 marks the five bytes Python leaves undefined. */
-const CP1252_HIGH = [
-  0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152,
-  0, 0x017d, 0, 0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161,
-  0x203a, 0x0153, 0, 0x017e, 0x0178,
-];
-
-function decodeCp1252(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]!;
-    const code = b >= 0x80 && b < 0xa0 ? CP1252_HIGH[b - 0x80]! : b;
-    if (code === 0) throw new TypeError(`'charmap' codec can't decode byte 0x${b.toString(16)}`);
-    out += String.fromCharCode(code);
-  }
-  return out;
-}
-
-function decodeAscii(bytes: Uint8Array): string {
-  for (let i = 0; i < bytes.length; i++) {
-    if (bytes[i]! > 0x7f) {
-      throw new TypeError(`'ascii' codec can't decode byte 0x${bytes[i]!.toString(16)}`);
-    }
-  }
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-}
+// Python's str.strip()
 
 /** Python's `str.strip()` whitespace (which, unlike JavaScript's, excludes U+FEFF). */
 const PY_SPACE =
@@ -427,10 +377,10 @@ export class GettextTranslations {
     let translations = view.getUint32(16, little);
     const info: Record<string, string> = {};
     let charset: string | null = null;
-    let decode = decodeAscii;
+    let decode = pythonDecoder("ascii")!;
     let plural: (n: number) => number = (n) => (n !== 1 ? 1 : 0);
     const entries: [string, string[] | string][] = [];
-    const utf8 = strictDecoder("utf-8");
+    const utf8 = pythonDecoder("utf-8")!;
     const slot = (offset: number): [number, number] => {
       if (offset + 8 > length) throw new GettextFormatError("File is corrupt");
       return [view.getUint32(offset, little), view.getUint32(offset + 4, little)];
@@ -479,7 +429,7 @@ export class GettextTranslations {
               throw new GettextFormatError(`no charset= in Content-Type: ${value}`);
             }
             charset = value.slice(at + "charset=".length).split("charset=")[0]!;
-            const next = decoderFor(charset);
+            const next = pythonDecoder(charset);
             if (next === null) throw new GettextFormatError(`unknown charset ${charset}`);
             decode = next;
           } else if (key === "plural-forms") {

@@ -77,4 +77,11 @@ test("decoding: BOM detection, universal newlines and named encodings", () => {
   assert.throws(() => decodeTranslationFile(Buffer.from([0x80]), "ascii"), TypeError);
   assert.throws(() => decodeTranslationFile(Buffer.from([0xff, 0xfe, 0x41])), TypeError, "odd");
   assert.throws(() => decodeTranslationFile(Buffer.from("x"), "klingon"), RangeError);
+  // Python's aliases; the plain utf-16 variants keep a BOM as text.
+  const leBom = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("ab", "utf16le")]);
+  assert.equal(decodeTranslationFile(leBom, "utf-16-le"), "\ufeffab");
+  assert.equal(decodeTranslationFile(leBom, "UTF_16LE"), "\ufeffab");
+  assert.equal(decodeTranslationFile(Buffer.from([0, 0x61]), "utf-16-be"), "a");
+  assert.equal(decodeTranslationFile(Buffer.from("x"), "US-ASCII"), "x");
+  assert.equal(decodeTranslationFile(Buffer.from([0x82, 0xa0]), "ms_kanji"), "\u3042");
 });

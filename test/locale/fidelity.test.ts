@@ -23,7 +23,7 @@ import { needPeer, pythonWithTornado } from "../helpers/peers.js";
 
 /** One operation of the corpus; both implementations interpret the same list in order. */
 type Op =
-  | { op: "load_csv"; dir: string }
+  | { op: "load_csv"; dir: string; encoding?: string }
   | { op: "load_gettext"; dir: string; domain: string }
   | {
       op: "date";
@@ -80,7 +80,7 @@ def run(op):
     kind = op["op"]
     if kind == "load_csv":
         L.Locale._cache = {}
-        L.load_translations(op["dir"])
+        L.load_translations(op["dir"], op.get("encoding"))
         return None
     if kind == "load_gettext":
         L.Locale._cache = {}
@@ -136,7 +136,7 @@ function runPython(ops: Op[]): Result[] {
 function runOurs(op: Op): unknown {
   switch (op.op) {
     case "load_csv":
-      loadTranslations(op.dir);
+      loadTranslations(op.dir, { encoding: op.encoding });
       return null;
     case "load_gettext":
       loadGettextTranslations(op.dir, op.domain);
@@ -504,6 +504,19 @@ test(
     be.swap16();
     const utf16le = folder(t, { "de_DE.csv": le });
     const utf16be = folder(t, { "de_DE.csv": be });
+    const latin1 = folder(t, {
+      "de_DE.csv": Buffer.from(GERMAN + "\nextra,\u0080\u00ff", "latin1"),
+    });
+    const cp1252 = folder(t, {
+      "de_DE.csv": Buffer.concat([
+        Buffer.from(GERMAN + "\nextra,"),
+        Buffer.from([0x80, 0x9f, 0xe9]),
+      ]),
+    });
+    const le16 = folder(t, { "de_DE.csv": le });
+    const utf8bom = folder(t, {
+      "de_DE.csv": Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("November,Nov.\n")]),
+    });
     const queries = (locale: string): Op[] => [
       { op: "table", locale },
       ...[
@@ -516,6 +529,7 @@ test(
         "\u200bzero width",
         "cr",
         "lastkey",
+        "extra",
         "bad",
         "missing",
         "November",
@@ -536,6 +550,15 @@ test(
       { op: "load_csv", dir: utf16le },
       ...queries("de_DE"),
       { op: "load_csv", dir: utf16be },
+      ...queries("de_DE"),
+      // Named encodings.
+      { op: "load_csv", dir: latin1, encoding: "latin-1" },
+      ...queries("de_DE"),
+      { op: "load_csv", dir: cp1252, encoding: "cp1252" },
+      ...queries("de_DE"),
+      { op: "load_csv", dir: le16, encoding: "utf-16-le" },
+      ...queries("de_DE"),
+      { op: "load_csv", dir: utf8bom, encoding: "utf-8" },
       ...queries("de_DE"),
     ];
     // The reader itself, on generated texts of quotes, commas and line breaks.
