@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import {
   get,
+  LOCALE_NAMES,
   loadGettextTranslations,
   loadTranslations,
   parseCSV,
@@ -50,7 +51,9 @@ type Op =
     }
   | { op: "table"; locale: string }
   | { op: "csv_rows"; path: string }
-  | { op: "plural"; formula: string; counts: number[] };
+  | { op: "plural"; formula: string; counts: number[] }
+  | { op: "closest"; codes: (string | null)[] }
+  | { op: "names" };
 
 type Result = { ok: unknown } | { error: true };
 
@@ -90,6 +93,10 @@ def run(op):
         import gettext
         f = gettext.c2py(op["formula"])
         return [f(n) for n in op["counts"]]
+    if kind == "closest":
+        return L.get(*op["codes"]).code
+    if kind == "names":
+        return L.LOCALE_NAMES
     if kind == "csv_rows":
         with open(op["path"], encoding="utf-8-sig") as f:
             return list(csv.reader(f))
@@ -143,6 +150,10 @@ function runOurs(op: Op): unknown {
       return null;
     case "csv_rows":
       return parseCSV(decodeTranslationFile(readFileSync(op.path)));
+    case "closest":
+      return get(...op.codes).code;
+    case "names":
+      return LOCALE_NAMES;
     case "plural": {
       const f = parsePluralForms(op.formula);
       return op.counts.map((n) => f(n));
@@ -810,5 +821,58 @@ test(
     const counts = [...Array.from({ length: 130 }, (_, i) => i), 1000, 1001, 1011, 1_000_000];
     const ops: Op[] = FORMULAS.map((formula) => ({ op: "plural", formula, counts }));
     t.diagnostic(`${compare(ops, { pythonErrors: true })} formulas compared`);
+  },
+);
+
+test(
+  "locale lookup and LOCALE_NAMES match Python Tornado",
+  { skip: needPeer("python3-tornado") },
+  (t) => {
+    setDefaultLocale("en_US");
+    const dir = folder(t, {
+      "fr_FR.csv": "",
+      "es.csv": "",
+      "pt_BR.csv": "",
+      "zh_CN.csv": "",
+      "en.csv": "",
+    });
+    const codes = [
+      "",
+      null,
+      "-",
+      "_",
+      "en-",
+      "EN",
+      "en_us",
+      "EN-us",
+      "en_GB",
+      "fr",
+      "fr-fr",
+      "FR_FR",
+      "fr_BE",
+      "es",
+      "es-419",
+      "ES_mx",
+      "pt",
+      "pt-br",
+      "pt_BR_x",
+      "zh-Hant-TW",
+      "zh_cn",
+      "zh",
+      "de",
+      "a_b_c",
+      "x-y",
+    ];
+    const ops: Op[] = [{ op: "load_csv", dir }, { op: "names" }];
+    for (const code of codes) ops.push({ op: "closest", codes: [code] });
+    const next = random(5);
+    for (let i = 0; i < 200; i++) {
+      const n = Math.floor(next() * 4);
+      ops.push({
+        op: "closest",
+        codes: Array.from({ length: n }, () => codes[Math.floor(next() * codes.length)]!),
+      });
+    }
+    t.diagnostic(`${compare(ops)} operations compared`);
   },
 );
