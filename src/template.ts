@@ -198,8 +198,69 @@ function importName(root: unknown, rootName: string, path: string[], statement: 
   return value;
 }
 
-const HELPER_NAMES = ["_tt$str", "_tt$iter", "_tt$match", "_tt$import"];
-const HELPERS = [toText, iterate, matches, importName];
+// The HTML escape of the default namespace, specialised for the generated code: the same
+// output as `xhtmlEscape`, with the string conversion folded in, a regex test as the fast path
+// (most values need no escaping and are returned as they are) and a charCode loop instead of
+// `replace` with a callback for the rest.
+const HTML_SPECIAL_RE = /[&<>"']/;
+
+function escapeHtmlSlow(text: string): string {
+  let out = "";
+  let last = 0;
+  for (let i = 0; i < text.length; i++) {
+    let entity: string;
+    switch (text.charCodeAt(i)) {
+      case 38:
+        entity = "&amp;";
+        break;
+      case 60:
+        entity = "&lt;";
+        break;
+      case 62:
+        entity = "&gt;";
+        break;
+      case 34:
+        entity = "&quot;";
+        break;
+      case 39:
+        entity = "&#x27;";
+        break;
+      default:
+        continue;
+    }
+    if (last !== i) out += text.slice(last, i);
+    out += entity;
+    last = i + 1;
+  }
+  return last === text.length ? out : out + text.slice(last);
+}
+
+function escapeHtml(value: unknown): string {
+  const text = typeof value === "string" ? value : toText(value);
+  return HTML_SPECIAL_RE.test(text) ? escapeHtmlSlow(text) : text;
+}
+
+/** Wraps a namespace escape function so it receives a string. */
+function wrapEscape(fn: unknown, name: string): (value: unknown) => string {
+  if (typeof fn !== "function") {
+    return () => {
+      throw fn === undefined
+        ? new ReferenceError(`${name} is not defined`)
+        : new TypeError(`autoescape ${name} is not a function`);
+    };
+  }
+  return (value) => toText(fn(typeof value === "string" ? value : toText(value)));
+}
+
+const HELPER_NAMES = [
+  "_tt$str",
+  "_tt$iter",
+  "_tt$match",
+  "_tt$import",
+  "_tt$escapeHtml",
+  "_tt$wrapEscape",
+];
+const HELPERS = [toText, iterate, matches, importName, escapeHtml, wrapEscape];
 
 /** Wraps a function body so that `HELPER_NAMES` are closure constants. */
 function functionSource(prologue: string, body: string, url: string): string {
@@ -375,7 +436,15 @@ export class Template {
     });
     let prologue = "";
     if (consts.length > 0) prologue += `const ${consts.join(", ")}; `;
-    if (lets.length > 0) prologue += `let ${lets.join(", ")};`;
+    if (lets.length > 0) prologue += `let ${lets.join(", ")}; `;
+    for (const name of this.#generated.escapes) {
+      const source = key[this.#names.indexOf(name)];
+      const builtin = source === "d" && DEFAULT_NAMESPACE[name] === xhtmlEscape;
+      const fn = builtin
+        ? "_tt$escapeHtml"
+        : `_tt$wrapEscape(typeof ${name} === "undefined" ? undefined : ${name}, ${JSON.stringify(name)})`;
+      prologue += `const _tt$ae$${name} = ${fn}; `;
+    }
     return prologue;
   }
 

@@ -13,6 +13,7 @@ import {
   Template,
   TemplateError,
 } from "../src/template.js";
+import { xhtmlEscape } from "../src/escape.js";
 import { fixture } from "./helpers/paths.js";
 
 const utf8 = (s: string): Buffer => Buffer.from(s, "utf8");
@@ -867,6 +868,49 @@ test("bad options and arguments are TypeErrors and RangeErrors", () => {
 
 test("the generated code is exposed as Template.code", () => {
   const t = new Template("a{{ b }}");
-  assert.match(t.code, /_tt\$out \+= "a";/);
+  assert.match(t.code, /_tt\$out \+= "a"/);
   assert.match(t.code, /sourceURL=tornado-template\/\d+\/_string_/);
+});
+
+test("the built-in HTML autoescape gives exactly xhtmlEscape's output", () => {
+  const t = new Template("{{ v }}");
+  const alphabet = ["a", "é", "&", "<", ">", '"', "'", " ", "\u2028", "\ud83d\ude00", "&amp;"];
+  let seed = 7;
+  const random = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  for (let i = 0; i < 500; i++) {
+    let s = "";
+    for (let j = random(12); j > 0; j--) s += alphabet[random(alphabet.length)];
+    assert.equal(t.generate({ v: s }), xhtmlEscape(s), s);
+  }
+  assert.equal(t.generate({ v: 42 }), "42");
+  assert.equal(t.generate({ v: utf8("<é>") }), "&lt;é&gt;");
+});
+
+test("an autoescape name from the namespace replaces the built-in one", () => {
+  const t = new Template("{{ v }}");
+  assert.equal(t.generate({ v: "<", xhtml_escape: (s: string) => `[${s}]` }), "[<]");
+  assert.equal(t.generate({ v: "<" }), "&lt;");
+  const loader = new DictLoader({ "a.txt": "{{ v }}" }, { namespace: { xhtml_escape: () => 7 } });
+  assert.equal(loader.load("a.txt").generate({ v: "x" }), "7");
+});
+
+test("an undefined autoescape function fails only when an expression uses it", () => {
+  const t = new Template("{% autoescape nothing %}{% if x %}{{ x }}{% end %}ok", {
+    name: "u.html",
+  });
+  assert.equal(t.generate({ x: 0 }), "ok");
+  const error = renderError(() => t.generate({ x: 1 }));
+  assert.equal(error.message, "nothing is not defined at u.html:1");
+  assert.ok(error.cause instanceof ReferenceError);
+  const notFunction = renderError(() => t.generate({ x: 1, nothing: 5 }));
+  assert.ok(notFunction.cause instanceof TypeError);
+});
+
+test("output written before a failing expression inside try is kept", () => {
+  const t = new Template("{% try %}a{{ x }}b{{ f() }}c{% except %}!{% end %}d");
+  assert.equal(t.generate({ x: 1, f: boom }), "a1b!d");
+  assert.equal(t.generate({ x: 1, f: () => "F" }), "a1bFcd");
 });
