@@ -62,10 +62,18 @@
  * Templates are trusted code: they are compiled with `new Function` and can do anything the
  * process can. Never build a template from user input.
  *
+ * Compilation: the free names of the template's JavaScript are bound as `const` locals of the
+ * generated function, from whichever of `generate()`'s names, the loader's namespace and the
+ * defaults provides them (names none provides stay globals). The function is compiled once per
+ * combination actually seen, which for a given caller is one; the last one is reused without
+ * a lookup. Names assigned by `{% set %}`, `{% for %}` and `{% import %}` are `let` locals.
+ *
  * @remarks Differences from Tornado: `generate()` returns a string, not UTF-8 bytes; escape
  * and `apply` functions receive and return strings; `null`/`undefined` render as `""` (Python
  * writes `None`); booleans and numbers render as JavaScript writes them (`true`, `1`); a
- * runtime error is wrapped in a {@link TemplateError} naming the template line.
+ * runtime error is wrapped in a {@link TemplateError} naming the template line; a JavaScript
+ * syntax error is a {@link ParseError} at construction (Tornado logs the generated code);
+ * Python's `datetime` is not in the default namespace.
  * @module
  */
 

@@ -122,6 +122,8 @@ class CodeWriter {
   #includeChain: TemplateLike[] = [];
   #current: TemplateLike;
   #counter = 0;
+  #lastLocation: Location | null = null;
+  #lastContext = 0;
   #loopIds = new Map<LoopNode, number>();
   #autoescapeCache = new Map<string, Translated>();
 
@@ -134,12 +136,21 @@ class CodeWriter {
   }
 
   #location(line: number): Location {
+    // Consecutive lines mostly share a location: reuse it (compiling big templates is
+    // dominated by these allocations otherwise).
+    const last = this.#lastLocation;
+    if (last !== null && last.lineno === line && this.#lastContext === this.#includeStack.length) {
+      return last;
+    }
     let text = `${this.#current.name}:${line}`;
     if (this.#includeStack.length > 0) {
       const via = this.#includeStack.map((e) => `${e.template.name}:${e.line}`).reverse();
       text += ` (via ${via.join(", ")})`;
     }
-    return { filename: this.#current.name, lineno: line, text };
+    const location = { filename: this.#current.name, lineno: line, text };
+    this.#lastLocation = location;
+    this.#lastContext = this.#includeStack.length;
+    return location;
   }
 
   /**
@@ -177,10 +188,12 @@ class CodeWriter {
     }
     this.#includeStack.push({ template: this.#current, line });
     this.#current = template;
+    this.#lastLocation = null;
     try {
       fn();
     } finally {
       this.#current = this.#includeStack.pop()!.template;
+      this.#lastLocation = null;
     }
   }
 

@@ -229,6 +229,9 @@ function parseBody(
       if (!allowedParents.includes(context.block)) {
         reader.error(`${operator} block cannot be attached to ${context.block} block`, line);
       }
+      if (suffix && (operator === "else" || operator === "finally")) {
+        reader.error(`${operator} takes no argument: ${suffix}`, line);
+      }
       return { nodes, end: { operator, suffix, line } };
     }
     if (operator === "end") {
@@ -268,6 +271,7 @@ function parseBody(
       case "break":
       case "continue":
         if (context.loop === null) reader.error(`${operator} outside for/while block`, line);
+        if (suffix) reader.error(`${operator} takes no argument: ${suffix}`, line);
         nodes.push({ kind: operator, loop: context.loop, line });
         continue;
       default:
