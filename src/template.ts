@@ -73,7 +73,8 @@
  * writes `None`); booleans and numbers render as JavaScript writes them (`true`, `1`); a
  * runtime error is wrapped in a {@link TemplateError} naming the template line; a JavaScript
  * syntax error is a {@link ParseError} at construction (Tornado logs the generated code);
- * Python's `datetime` is not in the default namespace.
+ * Python's `datetime` is not in the default namespace. Rendering is synchronous, as in
+ * Tornado: resolve Promises before `generate()` (a Promise renders as `[object Promise]`).
  * @module
  */
 

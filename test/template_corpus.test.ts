@@ -356,6 +356,14 @@ const CASES: Case[] = [
     },
   },
   {
+    name: "whitespace single with CRLF and Unicode spaces",
+    templates: { "t.html": "a \r\n\r\n b\u00a0\u00a0c \u2003\n\x1c d\ufeff \t e\u3000\u3000" },
+  },
+  {
+    name: "whitespace oneline with Unicode spaces",
+    templates: { "t.txt": "{% whitespace oneline %}a\u00a0\u2028b\x1f\x85c \ufeff d\r\n" },
+  },
+  {
     name: "pre chunks keep their whitespace",
     templates: { "t.html": "<div>   a\n\n  b</div>{{ x }}<pre>  keep\n\n  this</pre>  \n  end" },
     namespace: { x: 1 },
