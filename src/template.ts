@@ -348,6 +348,7 @@ export class Template {
   #names: string[];
   #protoNames: boolean[];
   #binds: Set<string>;
+  #body: string;
   #url: string;
   #frameRe: RegExp;
   #variants = new Map<string, Compiled>();
@@ -400,12 +401,13 @@ export class Template {
     this.#names = [...names];
     this.#protoNames = this.#names.map((n) => OBJECT_PROTOTYPE_NAMES.has(n));
     this.#binds = this.#generated.binds;
+    this.#body = this.#generated.lines.join("\n");
     this.#url = `tornado-template/${++templateCounter}/${name.replace(/[^\w.\-/]/g, "_")}`;
     this.#frameRe = new RegExp(`${this.#url.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}:(\\d+):`);
 
     // Compile the variant where the namespace provides nothing: it checks the syntax.
     const key = "-".repeat(this.#names.length);
-    this.code = functionSource(this.#prologue(key), this.#generated.lines.join("\n"), this.#url);
+    this.code = functionSource(this.#prologue(key), this.#body, this.#url);
     this.#lastVariant = this.#compile(key, this.code);
     this.#lastKey = key;
   }
@@ -495,12 +497,7 @@ export class Template {
     if (key === this.#lastKey) return this.#lastVariant;
     let variant = this.#variants.get(key);
     if (variant === undefined) {
-      const source = functionSource(
-        this.#prologue(key),
-        this.#generated.lines.join("\n"),
-        this.#url,
-      );
-      variant = this.#compile(key, source);
+      variant = this.#compile(key, functionSource(this.#prologue(key), this.#body, this.#url));
     }
     this.#lastKey = key;
     this.#lastVariant = variant;
