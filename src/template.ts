@@ -51,8 +51,8 @@
  *
  * Python-isms that work in expressions: `and`, `or`, `not` (with Python's precedence), `is` and
  * `is not` (as `===`/`!==`), `True`, `False`, `None`; `range()` and `len()` are in the default
- * namespace. Python's `in` operator, `//`, comprehensions and `x if c else y` are not
- * translated (`in` keeps its JavaScript meaning).
+ * namespace. Python's `in` operator, `//`, comprehensions, chained comparisons (`a < b < c`)
+ * and `x if c else y` are not translated (`in` keeps its JavaScript meaning).
  *
  * The default namespace: `escape` and `xhtml_escape` (= `xhtmlEscape`), `url_escape`,
  * `json_encode`, `squeeze`, `linkify` (and their camelCase names), `range`, `len`; then the
