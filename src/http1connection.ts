@@ -572,6 +572,7 @@ export class HTTP1Connection implements HTTPConnection {
     try {
       const head = await this.#readHead(first ? params.headerTimeout : params.idleTimeout);
       let startLine: RequestStartLine | ResponseStartLine;
+      let expectContinue = false;
       let version11: boolean;
       let code = 0;
       if (this.isClient) {
@@ -600,11 +601,9 @@ export class HTTP1Connection implements HTTPConnection {
         this.#disconnectOnFinish =
           this.#closeAfterResponse ||
           !this.#canKeepAlive(startLine as RequestStartLine, headers, chunked, contentLength);
-        // RFC 9110 §10.1.1: an expectation in an HTTP/1.0 request is ignored.
-        const expect = version11 ? headers.get("Expect") : undefined;
-        if (expect !== undefined && expect.toLowerCase() !== "100-continue") {
-          throw inputError(`unsupported expectation ${JSON.stringify(expect)}`, 417);
-        }
+        // RFC 9110 §10.1.1: an expectation in an HTTP/1.0 request is ignored; 100-continue is
+        // the only one defined, and any other gets 417.
+        expectContinue = version11 && this.#checkExpect(headers);
       } else {
         // Responses to HEAD and 1xx/204/304 have no body; TE/CL on them is handled below.
         this.#disconnectOnFinish = connectionTokens(headers).includes("close") || !version11;
@@ -637,12 +636,7 @@ export class HTTP1Connection implements HTTPConnection {
         // After headersReceived, so a streaming delegate can raise the limit for this request;
         // before any 100 Continue, so the client never sends a body that will be refused.
         throw inputError("Content-Length too long", 413);
-      } else if (
-        headers.get("Expect")?.toLowerCase() === "100-continue" &&
-        !this.#writeFinished &&
-        !this.#headersWritten &&
-        version11
-      ) {
+      } else if (expectContinue && !this.#writeFinished && !this.#headersWritten && version11) {
         await stream.write(CONTINUE_RESPONSE);
       }
 
@@ -719,6 +713,20 @@ export class HTTP1Connection implements HTTPConnection {
       }
       this.#clearCallbacks();
     }
+  }
+
+  /** True for `Expect: 100-continue` (listed once or more); 417 for any other expectation. */
+  #checkExpect(headers: HTTPHeaders): boolean {
+    const values = headers.getList("Expect");
+    if (values.length === 0) return false;
+    for (const value of values) {
+      for (const item of value.split(",")) {
+        if (trimOws(item).toLowerCase() !== "100-continue") {
+          throw inputError(`unsupported expectation ${JSON.stringify(value)}`, 417);
+        }
+      }
+    }
+    return true;
   }
 
   #checkHost(headers: HTTPHeaders, version11: boolean): void {

@@ -167,9 +167,7 @@ const REASONS: [string, (s: Shape, ours: Outcome, node: Outcome) => boolean][] =
   ["invalid-host-value", (s) => values(s, "host").some((h) => !HOST_OK.test(h))],
   [
     "target-characters",
-    (s) =>
-      /[\x80-\xff"\\{}|^`<>]/.test(s.parts[1]!) ||
-      !/^(\/|\*$|[A-Za-z][A-Za-z0-9+.-]*:\/\/)/.test(s.parts[1]!),
+    (s) => /[\x80-\xff"\\{}|^`<>]/.test(s.parts[1]!) || !/^(\/|\*$|https?:\/\/)/i.test(s.parts[1]!),
   ],
   [
     "transfer-encoding-not-exactly-chunked",
