@@ -149,6 +149,25 @@ export class Configurable {
     return configurations.get(this.configurableBase())?.defaults;
   }
 
+  /**
+   * Builds the object for `new Base(...)` by calling `build()`. Override it on a base to hand
+   * out existing instances instead, as Tornado's `AsyncHTTPClient` does (one per IOLoop unless
+   * `forceInstance`). Only construction through the base comes here; an implementation
+   * constructed directly is always new.
+   *
+   * @param build - constructs a new `impl` with the merged options.
+   * @param _impl - the class `build` constructs.
+   * @param _options - the merged options (the first constructor argument).
+   * @returns the object `new Base(...)` evaluates to.
+   */
+  static instantiate(
+    build: () => Configurable,
+    _impl: ConfigurableClass,
+    _options: ConfigurableOptions | undefined,
+  ): Configurable {
+    return build();
+  }
+
   /** Snapshot of this hierarchy's configuration, for tests that configure temporarily. */
   static saveConfiguration(): SavedConfiguration {
     const base = this.configurableBase();
@@ -190,9 +209,12 @@ export function configurable<C extends AnyClass>(cls: C, _context?: ClassDecorat
         const given = args[0];
         args = [{ ...defaults, ...(given as ConfigurableOptions | undefined) }, ...args.slice(1)];
       }
-      if ((impl as unknown) === proxy) return Reflect.construct(target, args, newTarget);
       // An implementation that is itself a configurable base dispatches again in its own trap.
-      return Reflect.construct(impl, args);
+      const build = (): Configurable =>
+        (impl as unknown) === proxy
+          ? Reflect.construct(target, args, newTarget)
+          : Reflect.construct(impl, args);
+      return base.instantiate(build, impl, args[0] as ConfigurableOptions | undefined);
     },
   });
   bases.add(proxy);
@@ -405,6 +427,15 @@ export class GzipDecompressor {
       ? input
       : Buffer.from(input.buffer, input.byteOffset, input.length);
     return { output, unused: view.subarray(inOffset, inOffset + inLength) };
+  }
+
+  /**
+   * Releases zlib's memory now (for a body abandoned midway); later calls throw
+   * `ERR_GZIP_CLOSED`. `flush()` and errors close too. Safe to call more than once.
+   */
+  close(): void {
+    this.#tail = EMPTY;
+    this.#close();
   }
 
   #close(): void {

@@ -230,6 +230,33 @@ test("fields and #private members of the base are set once on the built instance
   assert.equal(counter.increment(), 12);
 });
 
+test("a base can hand out existing instances by overriding instantiate", () => {
+  const cache = new Map<unknown, Configurable>();
+  const Cached = configurable(
+    class Cached extends Configurable {
+      static override configurableDefault(): ConfigurableClass {
+        return CachedImpl;
+      }
+      static override instantiate(
+        build: () => Configurable,
+        impl: ConfigurableClass,
+        options: { force?: boolean } | undefined,
+      ): Configurable {
+        if (options?.force) return build();
+        let instance = cache.get(impl);
+        if (instance === undefined) cache.set(impl, (instance = build()));
+        return instance;
+      }
+    },
+  );
+  class CachedImpl extends Cached {}
+  const first = new Cached();
+  assert.ok(first instanceof CachedImpl);
+  assert.equal(new Cached(), first);
+  assert.notEqual(new Cached({ force: true }), first);
+  assert.notEqual(new CachedImpl(), first);
+});
+
 test("configurable also works as a standard class decorator", () => {
   @configurable
   class Decorated extends Configurable {
@@ -316,6 +343,15 @@ test("flush detects truncated input and closes the decompressor", () => {
   assert.equal(partial.toString(), "some text that gets cut");
   assert.throws(() => d.flush(), { name: "GzipDecodeError", code: "ERR_GZIP_TRUNCATED" });
   assert.throws(() => d.decompress(Buffer.alloc(0)), { code: "ERR_GZIP_CLOSED" });
+});
+
+test("close releases the decompressor; later calls throw ERR_GZIP_CLOSED", () => {
+  const d = new GzipDecompressor();
+  d.decompress(zlib.gzipSync("partial").subarray(0, 12));
+  d.close();
+  d.close();
+  assert.throws(() => d.decompress(Buffer.from("x")), { code: "ERR_GZIP_CLOSED" });
+  assert.throws(() => d.flush(), { code: "ERR_GZIP_CLOSED" });
 });
 
 test("flush of a complete stream returns what is left, and concatenated members all decode", () => {
