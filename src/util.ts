@@ -192,6 +192,9 @@ type AnyClass = abstract new (...args: any[]) => Configurable;
  * Usable as a function (`export const Base = configurable(class Base extends Configurable {…})`)
  * or as a standard class decorator (`@configurable`).
  *
+ * The base must not be declared `abstract` in TypeScript, since `new Base()` is the point;
+ * give methods that implementations must provide a body that throws.
+ *
  * @returns a Proxy of `cls` that is the class users should see and extend.
  * @throws TypeError (`ERR_INVALID_CONFIGURABLE`) when `cls` does not extend {@link Configurable}.
  */
