@@ -147,14 +147,46 @@ export function defaultMaxWorkers(): number {
   return Math.max(2, availableParallelism());
 }
 
+/** Flags about the process's entry point, which a worker (started from a file) rejects. */
+const ENTRY_FLAGS_WITH_VALUE = new Set(["-e", "--eval", "-p", "--print", "--input-type"]);
+const ENTRY_FLAGS = new Set(["-i", "--interactive", "-c", "--check", "--test", "--watch"]);
+
+/**
+ * The process's `execArgv` without the flags that describe its own entry point (`-e`,
+ * `--input-type`, `--test*`, `--watch*`): Node passes them on to workers by default, and a
+ * worker started from a file fails on them (`ERR_INPUT_TYPE_NOT_ALLOWED`). Loaders,
+ * conditions and V8 flags are kept.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const name = arg.split("=", 1)[0]!;
+    if (ENTRY_FLAGS_WITH_VALUE.has(name)) {
+      if (!arg.includes("=")) i++; // the value is the next argument
+      continue;
+    }
+    if (ENTRY_FLAGS.has(name)) continue;
+    if (name.startsWith("--test-") || name.startsWith("--watch-")) {
+      const next = argv[i + 1];
+      if (!arg.includes("=") && next !== undefined && !next.startsWith("-")) i++;
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
+}
+
 /** Options for {@link ThreadPoolExecutor}. */
 export interface ThreadPoolExecutorOptions {
   /** Most worker threads alive at once. @defaultValue {@link defaultMaxWorkers}() */
   maxWorkers?: number;
   /**
-   * Passed to each `new Worker()`: `resourceLimits`, `env`, `execArgv` (by default the
-   * workers inherit the process's, so loaders such as `--import tsx` apply to module tasks),
-   * `name`, `stdout`/`stderr`.
+   * Passed to each `new Worker()`: `resourceLimits`, `env`, `name`, `stdout`/`stderr`,
+   * `execArgv`. By default `execArgv` is the process's own minus its entry-point flags
+   * (`-e`, `--input-type`, `--test*`, `--watch*`), so loaders such as `--import tsx` apply
+   * to module tasks.
    */
   workerOptions?: Omit<WorkerOptions, "eval" | "workerData" | "transferList">;
 }
@@ -216,7 +248,7 @@ export class ThreadPoolExecutor implements Executor {
       throw new RangeError(`maxWorkers must be a positive integer, got ${String(maxWorkers)}`);
     }
     this.maxWorkers = maxWorkers;
-    this.#workerOptions = { ...options.workerOptions };
+    this.#workerOptions = { execArgv: workerExecArgv(), ...options.workerOptions };
   }
 
   /** Worker threads alive now (busy or idle). */
