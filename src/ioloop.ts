@@ -4,7 +4,7 @@
  * Node has one event loop per thread, so {@link IOLoop.current} returns one object per thread
  * that schedules on it: callbacks ({@link IOLoop.addCallback}) run in batches on
  * `setImmediate`, timeouts ({@link IOLoop.callLater}, {@link IOLoop.callAt},
- * {@link IOLoop.addTimeout}) on `setTimeout`. Times are milliseconds on a monotonic clock
+ * {@link IOLoop.addTimeout}) from a heap served by one `setTimeout`. Times are milliseconds on a monotonic clock
  * ({@link IOLoop.time}), as are deadlines. {@link PeriodicCallback} runs a function on a
  * fixed schedule; {@link IOLoop.runInExecutor} runs one on a pool of worker threads
  * ({@link ThreadPoolExecutor}) so that CPU-bound work does not stall the loop.
@@ -34,8 +34,19 @@
  */
 
 import { isMainThread } from "node:worker_threads";
-import { CancelledError, type Executor, type Future, futureAddDoneCallback } from "./concurrent.js";
+import { type Executor, type Future, futureAddDoneCallback } from "./concurrent.js";
+import {
+  type Callback,
+  checkFunction,
+  checkTime,
+  describe,
+  describeValue,
+  invalidArgument,
+  isThenable,
+  runCallback,
+} from "./ioloop/common.js";
 import { type ModuleFunctionSpec, moduleFunction, ThreadPoolExecutor } from "./ioloop/executor.js";
+import { Timeout, type TimeoutHandle, TimerQueue } from "./ioloop/timers.js";
 import { appLog } from "./log.js";
 import { TimeoutError } from "./util.js";
 
@@ -48,8 +59,7 @@ export {
   ThreadPoolExecutor,
   type ThreadPoolExecutorOptions,
 } from "./ioloop/executor.js";
-
-type Callback = (...args: any[]) => unknown;
+export type { TimeoutHandle } from "./ioloop/timers.js";
 
 /** Codes of {@link IOLoopError}. */
 export type IOLoopErrorCode = "ERR_IOLOOP_RUNNING" | "ERR_IOLOOP_STOPPED" | "ERR_IOLOOP_CLOSED";
@@ -69,149 +79,11 @@ export class IOLoopError extends Error {
   }
 }
 
-function invalidArgument(message: string): TypeError {
-  const error = new TypeError(message);
-  (error as TypeError & { code: string }).code = "ERR_INVALID_ARG_TYPE";
-  return error;
-}
-
-function checkFunction(fn: unknown, what = "callback"): void {
-  if (typeof fn !== "function") {
-    throw invalidArgument(`${what} must be a function, got ${describeValue(fn)}`);
-  }
-}
-
-function checkTime(value: unknown, what: string): number {
-  if (typeof value !== "number") {
-    throw invalidArgument(`${what} must be a number of ms, got ${describeValue(value)}`);
-  }
-  if (Number.isNaN(value)) throw new RangeError(`${what} must not be NaN`);
-  return value;
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return "null";
-  if (typeof value === "function") return `function ${value.name || "<anonymous>"}`;
-  if (typeof value === "object") return Object.prototype.toString.call(value);
-  return `${typeof value} ${String(value)}`;
-}
-
-function describe(fn: Callback): string {
-  return fn.name ? `${fn.name}()` : "<anonymous function>";
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === "object" || typeof value === "function") &&
-    typeof (value as { then?: unknown }).then === "function"
-  );
-}
-
-function isCancelled(error: unknown): boolean {
-  return error instanceof CancelledError;
-}
-
-/**
- * Runs one callback the way the loop does: an exception is logged to `tornado.application`
- * ("Exception in callback f()"), a returned Promise's rejection too; a CancelledError is not.
- */
-function runCallback(fn: Callback, args: unknown[]): void {
-  try {
-    const result = args.length === 0 ? fn() : fn(...args);
-    // Only thenables are watched; other return values ({} or [] included) are ignored.
-    if (result !== undefined && isThenable(result)) {
-      result.then(undefined, (error: unknown) => {
-        if (!isCancelled(error)) appLog.error("Exception in callback %s", describe(fn), error);
-      });
-    }
-  } catch (error) {
-    if (!isCancelled(error)) appLog.error("Exception in callback %s", describe(fn), error);
-  }
-}
-
 /** The shared, frozen argument list of callbacks added without arguments. */
 const NO_ARGUMENTS: unknown[] = Object.freeze([]) as unknown as unknown[];
 
 function sliceArguments(list: IArguments): unknown[] {
   return Array.prototype.slice.call(list, 1);
-}
-
-/** Node clamps timer delays to 32 bits (about 24.8 days); longer waits are chained. */
-const MAX_TIMER_DELAY = 2 ** 31 - 1;
-
-/**
- * An opaque handle for a scheduled timeout, for {@link IOLoop.removeTimeout}.
- *
- * Like a Node timer, a pending timeout keeps the process alive; {@link TimeoutHandle.unref}
- * lets the process exit while it is pending.
- */
-export interface TimeoutHandle {
-  /** Lets the process exit while this timeout is pending (as `Timeout#unref`). */
-  unref(): this;
-  /** Undoes {@link TimeoutHandle.unref}. */
-  ref(): this;
-  /** The time the callback is due, on {@link IOLoop.time}'s clock. */
-  readonly deadline: number;
-}
-
-class Timeout implements TimeoutHandle {
-  readonly deadline: number;
-  readonly fn: Callback;
-  readonly args: unknown[];
-  /** The owning loop's set of pending timeouts; null once fired or removed. */
-  pending: Set<Timeout> | null;
-  timer: NodeJS.Timeout | null = null;
-  refed = true;
-
-  constructor(deadline: number, fn: Callback, args: unknown[], pending: Set<Timeout>) {
-    this.deadline = deadline;
-    this.fn = fn;
-    this.args = args;
-    this.pending = pending;
-  }
-
-  unref(): this {
-    this.refed = false;
-    this.timer?.unref();
-    return this;
-  }
-
-  ref(): this {
-    this.refed = true;
-    this.timer?.ref();
-    return this;
-  }
-
-  cancel(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    this.pending?.delete(this);
-    this.pending = null;
-  }
-}
-
-function armTimeout(timeout: Timeout, delay: number): void {
-  // Node timers count whole milliseconds from a truncated clock and may fire up to 1 ms
-  // before the requested delay; ceil here and re-check in fireTimeout. The timeout is passed
-  // as setTimeout's argument so that no closure is created per timer.
-  const timer = setTimeout(fireTimeout, Math.min(Math.ceil(delay), MAX_TIMER_DELAY), timeout);
-  if (!timeout.refed) timer.unref();
-  timeout.timer = timer;
-}
-
-function fireTimeout(timeout: Timeout): void {
-  const remaining = timeout.deadline - performance.now();
-  if (remaining > 0) {
-    // Early by a fraction of a millisecond, or one link of a wait longer than Node allows:
-    // never run a callback before its deadline on IOLoop.time()'s clock.
-    armTimeout(timeout, remaining);
-    return;
-  }
-  timeout.timer = null;
-  timeout.pending?.delete(timeout);
-  timeout.pending = null;
-  runCallback(timeout.fn, timeout.args);
 }
 
 /** Keeps the process alive while a loop is started (a ref'ed timer that never fires). */
@@ -246,7 +118,7 @@ export class IOLoop {
   #spare: unknown[] = [];
   #scheduled = false;
   readonly #drain: () => void;
-  readonly #timeouts = new Set<Timeout>();
+  readonly #timers = new TimerQueue();
   #running = false;
   #closed = false;
   #stopRequested = false;
@@ -399,10 +271,7 @@ export class IOLoop {
   #schedule(deadline: number, fn: Callback, args: unknown[]): TimeoutHandle {
     checkFunction(fn);
     if (this.#closed) throw new IOLoopError("ERR_IOLOOP_CLOSED", "IOLoop is closed");
-    const timeout = new Timeout(deadline, fn, args, this.#timeouts);
-    this.#timeouts.add(timeout);
-    armTimeout(timeout, deadline - performance.now());
-    return timeout;
+    return this.#timers.add(deadline, fn, args);
   }
 
   /**
@@ -414,7 +283,7 @@ export class IOLoop {
     if (!(handle instanceof Timeout)) {
       throw invalidArgument(`not a timeout handle: ${describeValue(handle)}`);
     }
-    handle.cancel();
+    handle.queue?.remove(handle);
   }
 
   /**
@@ -527,7 +396,7 @@ export class IOLoop {
   }
 
   /**
-   * Starts the loop, runs `fn` on its first turn, and stops when the Promise `fn` returns
+   * Starts the loop, runs `fn` (on a microtask: never inline), and stops when the Promise `fn` returns
    * settles; resolves or rejects with it. `fn` must return a Promise (or any thenable) or
    * `undefined`.
    * @param options.timeout ms to wait for `fn`'s Promise; past it, runSync rejects with
@@ -578,7 +447,9 @@ export class IOLoop {
           new IOLoopError("ERR_IOLOOP_STOPPED", "Event loop stopped before Future completed."),
         ),
       );
-      this.addCallback(() => {
+      // fn runs on a microtask, before any timer: the timeout cannot win a race against
+      // fn's start under load (Tornado queues it with add_callback).
+      queueMicrotask(() => {
         if (settled) return;
         try {
           result = fn();
@@ -627,8 +498,7 @@ export class IOLoop {
     if (this.#closed) return;
     if (this.#running) this.stop();
     this.#closed = true;
-    for (const timeout of this.#timeouts) timeout.cancel();
-    this.#timeouts.clear();
+    this.#timers.clear();
     this.#queue.length = 0;
     if (this.#ownsExecutor && this.#executor !== null) void this.#executor.shutdown(false);
     this.#executor = null;

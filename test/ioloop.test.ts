@@ -395,6 +395,54 @@ test("timeouts with the same delay fire in the order added", async (t) => {
   assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
 });
 
+test("timeouts with the same deadline fire in the order added", async (t) => {
+  const loop = newLoop(t);
+  const order: number[] = [];
+  const done = new Future<void>();
+  const deadline = loop.time() + 5;
+  for (let i = 0; i < 10; i++) {
+    loop.callAt(deadline, () => {
+      order.push(i);
+      if (i === 9) done.setResult();
+    });
+  }
+  await done;
+  assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+});
+
+test("many removed timeouts are compacted away while others stay scheduled", async (t) => {
+  const loop = newLoop(t);
+  const order: string[] = [];
+  const done = new Future<void>();
+  const now = loop.time();
+  loop.callAt(now + 10, () => order.push("first"));
+  loop.callAt(now + 15, () => {
+    order.push("second");
+    done.setResult();
+  });
+  let ran = 0;
+  const handles: TimeoutHandle[] = [];
+  for (let i = 0; i < 3000; i++) handles.push(loop.callLater(3_600_000 + i, () => ran++));
+  for (const handle of handles) loop.removeTimeout(handle);
+  await done;
+  assert.deepEqual(order, ["first", "second"]);
+  assert.equal(ran, 0);
+});
+
+test("closing the loop from a timeout drops the others due at the same time", async () => {
+  const loop = new IOLoop();
+  const ran: string[] = [];
+  const deadline = loop.time() + 2;
+  loop.callAt(deadline, () => {
+    ran.push("closer");
+    loop.close();
+  });
+  loop.callAt(deadline, () => ran.push("dropped"));
+  // A timer outside the loop to wait on: the closed loop's own timers are gone.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(ran, ["closer"]);
+});
+
 test("a timeout never runs before its deadline on time()'s clock", async (t) => {
   const loop = newLoop(t);
   const early: number[] = [];
@@ -767,31 +815,50 @@ test("a PeriodicCallback's errors are logged and the schedule goes on", async (t
 });
 
 test("a PeriodicCallback restarted during a run is scheduled once", async (t) => {
+  // A loop that counts what is scheduled on it; runSync makes it current, so the
+  // PeriodicCallback started inside uses it.
+  class CountingLoop extends IOLoop {
+    scheduled = 0;
+    override callLater<A extends unknown[]>(
+      delay: number,
+      fn: (...args: A) => unknown,
+      ...args: A
+    ): TimeoutHandle {
+      this.scheduled++;
+      return super.callLater(delay, fn, ...args);
+    }
+  }
+  const loop = new CountingLoop();
+  t.after(() => loop.close());
   let runs = 0;
   const gate = new Future<void>();
-  const third = new Future<void>();
-  const times: number[] = [];
-  const loop = IOLoop.current();
   const first = new Future<void>();
+  const third = new Future<void>();
   const pc = new PeriodicCallback(async () => {
     runs++;
-    times.push(loop.time());
     if (runs === 1) {
       first.setResult();
       await gate;
     }
-    if (runs === 3) third.setResult();
-  }, 20);
+    if (runs === 3) {
+      pc.stop();
+      third.setResult();
+    }
+  }, 5);
   t.after(() => pc.stop());
-  pc.start();
-  await first;
-  pc.stop();
-  pc.start();
-  gate.setResult();
-  await third;
-  pc.stop();
-  // With a double schedule, runs 2 and 3 would come together; one schedule spaces them.
-  assert.ok(times[2]! - times[1]! >= 15, `runs 2 and 3 ${times[2]! - times[1]!} ms apart`);
+  await loop.runSync(async () => {
+    pc.start();
+    assert.equal(loop.scheduled, 1);
+    await first;
+    pc.stop();
+    pc.start();
+    // The run in flight schedules the next one when it ends; start() must not add another.
+    assert.equal(loop.scheduled, 1);
+    gate.setResult();
+    await third;
+  });
+  assert.equal(runs, 3);
+  assert.equal(loop.scheduled, 3);
 });
 
 test("PeriodicCallback.now() drives the schedule: a subclass can use its own clock", async (t) => {

@@ -30,6 +30,7 @@ import { pathToFileURL } from "node:url";
 import { Worker, type WorkerOptions } from "node:worker_threads";
 import type { Executor } from "../concurrent.js";
 import { appLog } from "../log.js";
+import { invalidArgument } from "./common.js";
 import { deserializeError, type ResultMessage, type TaskMessage } from "./protocol.js";
 
 const WORKER_URL = new URL("./worker.js", import.meta.url);
@@ -70,12 +71,6 @@ const MODULE_SPEC = Symbol("tornado-ts.ioloop.moduleSpec");
 interface ModuleReference {
   module: string;
   exportName: string;
-}
-
-function invalidArgument(message: string): TypeError {
-  const error = new TypeError(message);
-  (error as TypeError & { code: string }).code = "ERR_INVALID_ARG_TYPE";
-  return error;
 }
 
 function normaliseModule(module: string | URL): string {
