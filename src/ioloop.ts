@@ -4,10 +4,10 @@
  * Node has one event loop per thread, so {@link IOLoop.current} returns one object per thread
  * that schedules on it: callbacks ({@link IOLoop.addCallback}) run in batches on
  * `setImmediate`, timeouts ({@link IOLoop.callLater}, {@link IOLoop.callAt},
- * {@link IOLoop.addTimeout}) from a heap served by one `setTimeout`. Times are milliseconds on a monotonic clock
- * ({@link IOLoop.time}), as are deadlines. {@link PeriodicCallback} runs a function on a
- * fixed schedule; {@link IOLoop.runInExecutor} runs one on a pool of worker threads
- * ({@link ThreadPoolExecutor}) so that CPU-bound work does not stall the loop.
+ * {@link IOLoop.addTimeout}) from a heap served by one `setTimeout`. Times are milliseconds
+ * on a monotonic clock ({@link IOLoop.time}), as are deadlines. {@link PeriodicCallback}
+ * runs a function on a fixed schedule; {@link IOLoop.runInExecutor} runs one on a pool of
+ * worker threads ({@link ThreadPoolExecutor}) so that CPU-bound work does not stall the loop.
  *
  * Node runs the loop by itself whenever there is work; {@link IOLoop.start} only holds the
  * process open until {@link IOLoop.stop}, as Tornado's blocking `start()` does, and
@@ -396,9 +396,9 @@ export class IOLoop {
   }
 
   /**
-   * Starts the loop, runs `fn` (on a microtask: never inline), and stops when the Promise `fn` returns
-   * settles; resolves or rejects with it. `fn` must return a Promise (or any thenable) or
-   * `undefined`.
+   * Starts the loop, runs `fn` (on a microtask: never inline), and stops when the Promise
+   * `fn` returns settles; resolves or rejects with it. `fn` must return a Promise (or any
+   * thenable) or `undefined`.
    * @param options.timeout ms to wait for `fn`'s Promise; past it, runSync rejects with
    *   {@link TimeoutError} "Operation timed out after N ms" and cancels `fn`'s result if it is
    *   a {@link Future} (a plain Promise cannot be cancelled: its work goes on, unobserved).

@@ -362,6 +362,7 @@ export class ThreadPoolExecutor implements Executor {
     } catch (error) {
       // An argument could not be cloned: only this task fails; the worker stays idle.
       task.reject(error);
+      entry.worker.unref();
       this.#idle.push(entry);
       return;
     }
@@ -387,14 +388,10 @@ export class ThreadPoolExecutor implements Executor {
     entry.task = null;
     if (message.ok) task.resolve(message.value);
     else task.reject(deserializeError(message.error!));
-    const next = this.#queue.shift();
-    if (next !== undefined) {
-      this.#dispatch(entry, next);
-      return;
-    }
-    // Idle: let the process exit if nothing else is going on.
-    entry.worker.unref();
     this.#idle.push(entry);
+    this.#pump();
+    // Idle now: let the process exit if nothing else is going on.
+    if (entry.task === null) entry.worker.unref();
     this.#maybeFinish();
   }
 
