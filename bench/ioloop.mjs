@@ -59,10 +59,17 @@ function chainAddCallback(n) {
   });
 }
 
+function cpuNow() {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/** Wall-clock and CPU ms of one run (CPU time is steadier on a shared machine). */
 async function time(fn, n) {
+  const cpu = cpuNow();
   const start = performance.now();
   await fn(n);
-  return performance.now() - start;
+  return { wall: performance.now() - start, cpu: cpuNow() - cpu };
 }
 
 function median(values) {
@@ -80,12 +87,14 @@ async function compare(name, baseline, ours, n) {
     base.push(await time(baseline, n));
     mine.push(await time(ours, n));
   }
-  const b = median(base);
-  const m = median(mine);
+  const b = median(base.map((r) => r.wall));
+  const m = median(mine.map((r) => r.wall));
+  const cpuRatio = median(base.map((r) => r.cpu)) / median(mine.map((r) => r.cpu));
   const rate = (ms) => `${(((n / ms) * 1000) / 1e6).toFixed(2)} M/s`;
   console.log(
-    `${name.padEnd(22)} n=${n}  setImmediate ${b.toFixed(1)} ms (${rate(b)})  ` +
-      `addCallback ${m.toFixed(1)} ms (${rate(m)})  ratio ${(b / m).toFixed(2)}x`,
+    `${name.padEnd(18)} n=${n}  setImmediate ${b.toFixed(1)} ms (${rate(b)})  ` +
+      `addCallback ${m.toFixed(1)} ms (${rate(m)})  ratio ${(b / m).toFixed(2)}x ` +
+      `(CPU time ${cpuRatio.toFixed(2)}x)`,
   );
   return b / m;
 }

@@ -224,6 +224,20 @@ test("a message from another thread wakes the loop at once [test_add_callback_wa
   assert.ok(delta < 100, `woke up ${delta} ms after the message`);
 });
 
+test("a signal handler can add a callback [test_add_callback_from_signal]", async (t) => {
+  // Tornado needed add_callback_from_signal; Node already runs signal handlers on the loop.
+  const loop = newLoop(t);
+  const ran = new Future<string>();
+  const onSignal = () => loop.addCallback(() => ran.setResult("from signal"));
+  process.once("SIGUSR2", onSignal);
+  t.after(() => process.off("SIGUSR2", onSignal));
+  // A signal listener does not keep the process alive while the signal is on its way.
+  const keepAlive = setInterval(() => {}, 1000);
+  t.after(() => clearInterval(keepAlive));
+  process.kill(process.pid, "SIGUSR2");
+  assert.equal(await ran, "from signal");
+});
+
 test("callback exceptions are logged, not thrown [test_exception_logging]", async (t) => {
   const loop = newLoop(t);
   const after = new Future<void>();
