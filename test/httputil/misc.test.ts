@@ -446,7 +446,9 @@ test("a hostile 1 MB Cookie header parses in linear time (CVE-2024-52804)", () =
     const start = performance.now();
     parseCookie(header);
     const elapsed = performance.now() - start;
-    assert.ok(elapsed < 1000, `${elapsed} ms for ${JSON.stringify(header.slice(0, 12))}…`);
+    // Well under 100 ms on an idle machine; a quadratic parser would take hours. The margin
+    // absorbs a CPU shared with other test processes.
+    assert.ok(elapsed < 3000, `${elapsed} ms for ${JSON.stringify(header.slice(0, 12))}…`);
   }
 });
 
