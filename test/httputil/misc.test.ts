@@ -168,8 +168,12 @@ test("formatTimestamp takes milliseconds by default [test_utc_naive_datetime]", 
   assert.equal(formatTimestamp(0), "Thu, 01 Jan 1970 00:00:00 GMT");
 });
 
-test("formatTimestamp takes a Date, always printed in GMT [test_utc_aware_datetime]", () => {
+test("formatTimestamp takes a Date [test_utc_aware_datetime]", () => {
   assert.equal(formatTimestamp(new Date(TIMESTAMP * 1000)), EXPECTED);
+  assert.equal(formatTimestamp(new Date("2013-01-27T18:43:20.503Z")), EXPECTED);
+});
+
+test("formatTimestamp prints a time given in another zone in GMT [test_other_aware_datetime]", () => {
   assert.equal(formatTimestamp(new Date("2013-01-27T14:43:20.5-04:00")), EXPECTED);
 });
 
