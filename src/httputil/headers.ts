@@ -192,8 +192,9 @@ export interface HeaderParseOptions {
 /** Default of {@link HeaderParseOptions.maxHeaders}. */
 export const DEFAULT_MAX_HEADERS = 1000;
 
-/** @internal Parse option for multipart part headers: UTF-8 text rules instead of latin-1 bytes. */
-export const TEXT_MODE: unique symbol = Symbol("httputil.textMode");
+// Parse option for multipart part headers: UTF-8 text rules instead of latin-1 bytes. A symbol
+// so that only parsePartHeaders (below) can set it.
+const TEXT_MODE: unique symbol = Symbol("httputil.textMode");
 type InternalParseOptions = HeaderParseOptions & { [TEXT_MODE]?: boolean };
 
 // Framing and routing headers whose value must never be assembled from folded lines: a proxy
@@ -276,12 +277,16 @@ export class HTTPHeaders implements Iterable<[string, string]> {
    *
    * @throws HTTPInputError for a line without a colon, a bad name or value, a first line that
    *   starts with whitespace, a bare CR, or more than `maxHeaders` fields (`status` 431).
+   * @throws RangeError for a `maxHeaders` that is not a non-negative integer.
    */
   static parse(text: string | Buffer, options?: HeaderParseOptions): HTTPHeaders {
     const h = new HTTPHeaders();
     if (typeof text !== "string") text = text.toString("latin1");
     const opts = options as InternalParseOptions | undefined;
     const maxHeaders = opts?.maxHeaders ?? DEFAULT_MAX_HEADERS;
+    if (!Number.isSafeInteger(maxHeaders) || maxHeaders < 0) {
+      throw new RangeError(`maxHeaders must be a non-negative integer, not ${String(maxHeaders)}`);
+    }
     const allowBareLf = opts?.allowBareLf ?? true;
     const allowObsFold = opts?.allowObsFold ?? true;
     const textMode = opts?.[TEXT_MODE] === true;
@@ -477,6 +482,7 @@ export class HTTPHeaders implements Iterable<[string, string]> {
     }
   }
 
+  /** Same as {@link HTTPHeaders.entries}: `[name, joinedValue]` pairs. */
   [Symbol.iterator](): Generator<[string, string], void, undefined> {
     return this.entries();
   }
@@ -495,6 +501,7 @@ export class HTTPHeaders implements Iterable<[string, string]> {
     return out;
   }
 
+  /** What `console.log` and `util.inspect` show: each name with its value or values. */
   [inspect.custom](_depth: number, options: object): string {
     const shown: Record<string, string | string[]> = {};
     for (const [name, values] of this.#fields) {
@@ -528,4 +535,14 @@ function checkLocal(name: string, value: string): void {
   if (LINE_BREAKING_RE.test(value)) {
     throw new TypeError(`Illegal characters (CR, LF or NUL) in header ${name}`);
   }
+}
+
+/**
+ * Parses the headers of one `multipart/form-data` part: UTF-8 text, so any character but
+ * controls is allowed in values (file names in any script). Used by `parseMultipartFormData`;
+ * not re-exported from `httputil`.
+ * @throws HTTPInputError as {@link HTTPHeaders.parse} does.
+ */
+export function parsePartHeaders(text: string): HTTPHeaders {
+  return HTTPHeaders.parse(text, { [TEXT_MODE]: true } as HeaderParseOptions);
 }

@@ -229,16 +229,12 @@ test("add() stays linear over many values of one name [test_linear_performance]"
     for (let i = 0; i < n; i++) headers.add("X-Foo", "bar");
     return performance.now() - start;
   }
-  // The best of a few runs: other processes share the CPU.
-  const best = (n: number) => Math.min(f(n), f(n), f(n), f(n), f(n));
-  const d1 = Math.max(best(10_000), 0.5);
-  const d2 = best(100_000);
-  // d2 should be about 10 × d1; garbage collection of the growing list and other processes
-  // on the CPU blur that, so the margin is wide. A quadratic add() would take minutes.
-  assert.ok(
-    d2 / d1 < 100 && d2 < 2000,
-    `HTTPHeaders.add() does not scale linearly: ${d1} vs ${d2}`,
-  );
+  // Tornado compares 10⁴ with 10⁵ adds; on a CPU shared with other test processes that ratio
+  // is mostly noise (and garbage collection of the growing list), so this bounds the time of
+  // 2·10⁵ adds instead: about 20 ms when linear, minutes when each add is linear in the count.
+  const small = Math.min(f(20_000), f(20_000), f(20_000));
+  const large = Math.min(f(200_000), f(200_000));
+  assert.ok(large < 3000, `HTTPHeaders.add() does not scale linearly: ${small} vs ${large} ms`);
 });
 
 test("10⁵ tiny headers parse in linear time up to the count cap (CVE-2025-67725)", () => {
@@ -247,7 +243,7 @@ test("10⁵ tiny headers parse in linear time up to the count cap (CVE-2025-6772
   const headers = HTTPHeaders.parse(many, { maxHeaders: 200_000 });
   const elapsed = performance.now() - start;
   assert.equal(headers.getList("A").length, 100_000);
-  assert.ok(elapsed < 2000, `took ${elapsed} ms`);
+  assert.ok(elapsed < 5000, `took ${elapsed} ms`); // ~50 ms when linear; minutes if quadratic
   // Distinct names too (each one a new entry).
   let distinct = "";
   for (let i = 0; i < 20_000; i++) distinct += `x-h${i}: v\r\n`;
@@ -266,6 +262,8 @@ test("more header fields than maxHeaders fail with status 431", () => {
     },
   );
   assert.equal(HTTPHeaders.parse("a: b\r\n".repeat(1000)).getList("a").length, 1000);
+  assert.throws(() => HTTPHeaders.parse("a: b", { maxHeaders: -1 }), RangeError);
+  assert.throws(() => HTTPHeaders.parse("a: b", { maxHeaders: Number.NaN }), RangeError);
   // Continuation lines do not count as fields.
   assert.equal(HTTPHeaders.parse("a: b\r\n c\r\n d\r\n", { maxHeaders: 1 }).get("a"), "b c d");
 });

@@ -180,6 +180,7 @@ test("formatTimestamp prints a time given in another zone in GMT [test_other_awa
 test("formatTimestamp refuses other types and invalid times", () => {
   assert.throws(() => formatTimestamp("2013" as never), TypeError);
   assert.throws(() => formatTimestamp(Number.NaN), RangeError);
+  assert.throws(() => formatTimestamp(0, "minutes" as never), RangeError);
   assert.throws(() => formatTimestamp(new Date("nonsense")), RangeError);
 });
 
@@ -432,7 +433,7 @@ test("parseCookie is linear on long escaped values [test_unquote_large]", () => 
     assert.equal(value.slice(0, 3), "b=\\");
     assert.equal(value.slice(-3), "\\\\\\");
     assert.equal(value.length, n + 2);
-    assert.ok(performance.now() - start < 1000);
+    assert.ok(performance.now() - start < 3000);
   }
 });
 
