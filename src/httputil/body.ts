@@ -72,7 +72,9 @@ export class ParseUrlencodedConfig {
 
 /** Configuration of request body parsing (see {@link setParseBodyConfig}). */
 export class ParseBodyConfig {
+  /** Limits for `multipart/form-data`. @defaultValue `new ParseMultipartConfig()` */
   readonly multipart: ParseMultipartConfig;
+  /** Limits for `application/x-www-form-urlencoded`. @defaultValue `new ParseUrlencodedConfig()` */
   readonly urlencoded: ParseUrlencodedConfig;
   constructor(
     options: { multipart?: ParseMultipartConfig; urlencoded?: ParseUrlencodedConfig } = {},

@@ -199,6 +199,7 @@ export class HTTPServerRequest {
   #finishTime: number | null;
   #cookies: Map<string, string> | null;
 
+  /** @throws TypeError without a `startLine`; HTTPInputError for a missing or bad `Host`. */
   constructor(options: HTTPServerRequestOptions) {
     const startLine = options.startLine;
     if (startLine === undefined || startLine === null) {
@@ -328,6 +329,7 @@ export class HTTPServerRequest {
     return `HTTPServerRequest(${fields.join(", ")})`;
   }
 
+  /** What `console.log` shows: the same summary, without headers. */
   [inspect.custom](): string {
     return this.toString();
   }

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { test } from "node:test";
+import { connect, createServer, type PeerCertificate, type TLSSocket } from "node:tls";
 import { inspect } from "node:util";
 import {
   encodeUsernamePassword,
@@ -20,6 +24,7 @@ import {
   splitHostAndPort,
   urlConcat,
 } from "../../src/httputil.js";
+import { fixture } from "../helpers/paths.js";
 
 // --- urlConcat ------------------------------------------------------------------------------
 
@@ -513,4 +518,36 @@ test("getContentRange and parseContentRange write and read Content-Range", () =>
   ]) {
     assert.equal(parseContentRange(bad), null, bad);
   }
+});
+
+test("getSslCertificate returns the client's certificate over a real TLS connection", async (t) => {
+  const cert = readFileSync(fixture("test.crt"));
+  const key = readFileSync(fixture("test.key"));
+  const accepted = new Promise<TLSSocket>((resolve) => {
+    const server = createServer(
+      { cert, key, requestCert: true, rejectUnauthorized: false },
+      resolve,
+    );
+    t.after(() => server.close());
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      const client = connect({ port, host: "127.0.0.1", cert, key, rejectUnauthorized: false });
+      t.after(() => client.destroy());
+    });
+  });
+  const socket = await accepted;
+  t.after(() => socket.destroy());
+  const connection = {
+    stream: { socket },
+    context: { remoteIp: "127.0.0.1", protocol: "https" },
+    writeHeaders: async () => {},
+    write: async () => {},
+    finish() {},
+  };
+  const r = request(["GET", "/", "HTTP/1.1"], { Host: "h" }, { connection });
+  const parsed = r.getSslCertificate() as PeerCertificate;
+  assert.equal(parsed.subject.CN, "localhost");
+  const der = r.getSslCertificate(true) as Buffer;
+  assert.ok(Buffer.isBuffer(der));
+  assert.deepEqual(der, new X509Certificate(cert).raw);
 });
