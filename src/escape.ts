@@ -16,162 +16,31 @@
  * {@link squeeze}, {@link utf8}, {@link toUnicode}, {@link recursiveUnicode}, {@link linkify}.
  */
 
-import { Buffer, isUtf8 } from "node:buffer";
+import { Buffer } from "node:buffer";
+import {
+  asBuffer,
+  invalidType,
+  isBytes,
+  stringArgument,
+  UnicodeError,
+  utf8,
+} from "./escape/bytes.js";
 import { HTML5_ENTITIES } from "./escape/entities.js";
 
-/**
- * Bytes that are not valid UTF-8 where text was expected, a string that cannot be encoded
- * (an unpaired surrogate), or a character outside latin1 where bytes were expected.
- * Python raises `UnicodeDecodeError`/`UnicodeEncodeError` in these places.
- */
-export class UnicodeError extends TypeError {
-  override name = "UnicodeError";
-  /** `ERR_INVALID_UTF8`, `ERR_UNPAIRED_SURROGATE` or `ERR_NOT_LATIN1`. */
-  readonly code: "ERR_INVALID_UTF8" | "ERR_UNPAIRED_SURROGATE" | "ERR_NOT_LATIN1";
-  constructor(
-    message: string,
-    code: "ERR_INVALID_UTF8" | "ERR_UNPAIRED_SURROGATE" | "ERR_NOT_LATIN1",
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-    this.code = code;
-  }
-}
-
-/** Text given to {@link jsonDecode} that is not JSON (Python's `JSONDecodeError`). */
-export class JSONDecodeError extends SyntaxError {
-  override name = "JSONDecodeError";
-  readonly code = "ERR_JSON_DECODE";
-}
-
-/** A value that has no JSON form: a symbol, a function, a circular structure. */
-export class JSONEncodeError extends TypeError {
-  override name = "JSONEncodeError";
-  readonly code = "ERR_JSON_ENCODE";
-}
-
-/** `TypeError` with Node's `ERR_INVALID_ARG_TYPE` code, for a value of the wrong type. */
-function invalidType(expected: string, value: unknown): TypeError {
-  const got = value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
-  const error = new TypeError(`Expected ${expected}; got ${got}`);
-  return Object.assign(error, { code: "ERR_INVALID_ARG_TYPE" });
-}
-
-function isBytes(value: unknown): value is Uint8Array {
-  return value instanceof Uint8Array;
-}
-
-function asBuffer(value: Uint8Array): Buffer {
-  return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.length);
-}
-
-// String.prototype.isWellFormed is in Node 20 but not in the ES2023 lib TypeScript targets.
-const isWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean })
-  .isWellFormed;
-const LONE_SURROGATE_RE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-function wellFormed(value: string): boolean {
-  return isWellFormed !== undefined ? isWellFormed.call(value) : !LONE_SURROGATE_RE.test(value);
-}
-
-/** Decodes strict UTF-8. @throws UnicodeError (`ERR_INVALID_UTF8`) on invalid bytes. */
-function decodeUtf8Strict(bytes: Uint8Array): string {
-  if (!isUtf8(bytes)) {
-    throw new UnicodeError("'utf-8' codec can't decode bytes: invalid UTF-8", "ERR_INVALID_UTF8");
-  }
-  return asBuffer(bytes).toString("utf8");
-}
-
-/**
- * Encodes a string as UTF-8; bytes (`Buffer`, `Uint8Array`) and `null` pass unchanged.
- *
- * @returns a `Buffer` (a `Uint8Array` is returned as a `Buffer` view of the same memory), or null.
- * @throws TypeError (`ERR_INVALID_ARG_TYPE`) for any other type.
- * @throws UnicodeError (`ERR_UNPAIRED_SURROGATE`) for a string with an unpaired surrogate,
- *   which UTF-8 cannot represent.
- */
-export function utf8(value: string | Uint8Array): Buffer;
-export function utf8(value: null): null;
-export function utf8(value: string | Uint8Array | null): Buffer | null;
-export function utf8(value: string | Uint8Array | null): Buffer | null {
-  if (value === null) return null;
-  if (typeof value === "string") {
-    if (!wellFormed(value)) {
-      throw new UnicodeError(
-        "'utf-8' codec can't encode an unpaired surrogate",
-        "ERR_UNPAIRED_SURROGATE",
-      );
-    }
-    return Buffer.from(value, "utf8");
-  }
-  if (isBytes(value)) return asBuffer(value);
-  throw invalidType("bytes, string, or null", value);
-}
-
-/**
- * Decodes bytes as UTF-8; strings and `null` pass unchanged.
- *
- * @throws TypeError (`ERR_INVALID_ARG_TYPE`) for any other type.
- * @throws UnicodeError (`ERR_INVALID_UTF8`) for bytes that are not valid UTF-8.
- */
-export function toUnicode(value: string | Uint8Array): string;
-export function toUnicode(value: null): null;
-export function toUnicode(value: string | Uint8Array | null): string | null;
-export function toUnicode(value: string | Uint8Array | null): string | null {
-  if (value === null || typeof value === "string") return value;
-  if (isBytes(value)) return decodeUtf8Strict(value);
-  throw invalidType("bytes, string, or null", value);
-}
-
-/** Tornado's `native_str`: the same as {@link toUnicode}. */
-export const nativeStr: typeof toUnicode = toUnicode;
-/** Tornado's `to_basestring`: the same as {@link toUnicode}. */
-export const toBasestring: typeof toUnicode = toUnicode;
-
-function stringArgument(value: string | Uint8Array): string {
-  if (typeof value === "string") return value;
-  if (isBytes(value)) return decodeUtf8Strict(value);
-  throw invalidType("bytes or string", value);
-}
-
-/**
- * Converts every byte string in a structure of arrays, plain objects and `Map`s to a string
- * (UTF-8). Returns new containers; other values are returned as they are.
- *
- * @throws UnicodeError for bytes that are not valid UTF-8.
- */
-export function recursiveUnicode(value: unknown): unknown {
-  if (isBytes(value)) return decodeUtf8Strict(value);
-  if (Array.isArray(value)) return value.map(recursiveUnicode);
-  if (value instanceof Map) {
-    const out = new Map<unknown, unknown>();
-    for (const [k, v] of value) out.set(recursiveUnicode(k), recursiveUnicode(v));
-    return out;
-  }
-  if (value !== null && typeof value === "object") {
-    const proto = Object.getPrototypeOf(value);
-    if (proto === Object.prototype || proto === null) {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = recursiveUnicode(v);
-      return out;
-    }
-  }
-  return value;
-}
+export {
+  nativeStr,
+  recursiveUnicode,
+  toBasestring,
+  toUnicode,
+  UnicodeError,
+  utf8,
+} from "./escape/bytes.js";
+export { JSONDecodeError, JSONEncodeError, jsonDecode, jsonEncode } from "./escape/json.js";
 
 // ---------------------------------------------------------------------------------------------
 // HTML
 
 const XHTML_ESCAPE_TEST = /[&<>"']/;
-const XHTML_ESCAPE_RE = /[&<>"']/g;
-const XHTML_ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#x27;",
-};
-
 /**
  * Escapes `&`, `<`, `>`, `"` and `'` so a string is safe in HTML or XML text and quoted
  * attribute values (Python's `html.escape`).
@@ -181,8 +50,37 @@ const XHTML_ESCAPES: Record<string, string> = {
  */
 export function xhtmlEscape(value: string | Uint8Array): string {
   const text = stringArgument(value);
-  if (!XHTML_ESCAPE_TEST.test(text)) return text;
-  return text.replace(XHTML_ESCAPE_RE, (c) => XHTML_ESCAPES[c]!);
+  const first = text.search(XHTML_ESCAPE_TEST);
+  if (first < 0) return text;
+  // One pass from the first special character, copying the runs between them.
+  let out = text.slice(0, first);
+  let last = first;
+  for (let i = first; i < text.length; i++) {
+    let entity: string;
+    switch (text.charCodeAt(i)) {
+      case 0x26:
+        entity = "&amp;";
+        break;
+      case 0x3c:
+        entity = "&lt;";
+        break;
+      case 0x3e:
+        entity = "&gt;";
+        break;
+      case 0x22:
+        entity = "&quot;";
+        break;
+      case 0x27:
+        entity = "&#x27;";
+        break;
+      default:
+        continue;
+    }
+    if (last < i) out += text.slice(last, i);
+    out += entity;
+    last = i + 1;
+  }
+  return last < text.length ? out + text.slice(last) : out;
 }
 
 // Python's html module: `&` then a decimal, hex or named reference (1 to 32 characters of a name,
@@ -550,240 +448,6 @@ export function parseQsBytes(
     else list.push(bytes);
   }
   return result;
-}
-
-// ---------------------------------------------------------------------------------------------
-// JSON
-
-const NEEDS_ASCII_ESCAPE = /[\x7f-\uffff]/;
-const ASCII_ESCAPE_RE = /[\x7f-\uffff]/g;
-
-function escapeNonAscii(c: string): string {
-  return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
-}
-
-function encodeJSONString(text: string): string {
-  // JSON.stringify already escapes quotes, backslashes, control characters and lone
-  // surrogates the way Python does; Python's ensure_ascii also escapes DEL and non-ASCII.
-  const out = JSON.stringify(text);
-  return NEEDS_ASCII_ESCAPE.test(out) ? out.replace(ASCII_ESCAPE_RE, escapeNonAscii) : out;
-}
-
-/** Python's `repr(float)`: shortest round-trip digits, exponent when < 1e-4 or >= 1e16. */
-function pythonFloat(n: number): string {
-  if (Number.isNaN(n)) return "NaN";
-  if (n === Number.POSITIVE_INFINITY) return "Infinity";
-  if (n === Number.NEGATIVE_INFINITY) return "-Infinity";
-  // toExponential() without an argument gives the shortest digits that round-trip.
-  const exp = n.toExponential();
-  const at = exp.indexOf("e");
-  const negative = exp[0] === "-";
-  const digits = exp.slice(negative ? 1 : 0, at).replace(".", "");
-  const exponent = Number(exp.slice(at + 1));
-  const sign = negative ? "-" : "";
-  if (exponent < -4 || exponent >= 16) {
-    const mantissa = digits.length === 1 ? digits : `${digits[0]}.${digits.slice(1)}`;
-    const e = Math.abs(exponent);
-    return `${sign}${mantissa}e${exponent < 0 ? "-" : "+"}${e < 10 ? "0" : ""}${e}`;
-  }
-  if (exponent < 0) return `${sign}0.${"0".repeat(-exponent - 1)}${digits}`;
-  if (digits.length <= exponent + 1) {
-    return `${sign}${digits}${"0".repeat(exponent + 1 - digits.length)}.0`;
-  }
-  return `${sign}${digits.slice(0, exponent + 1)}.${digits.slice(exponent + 1)}`;
-}
-
-function encodeNumber(n: number): string {
-  // A safe integer is what Python calls an int; anything else prints as Python's float repr.
-  return Number.isSafeInteger(n) ? String(n) : pythonFloat(n);
-}
-
-function encodeMapKey(key: unknown): string {
-  if (typeof key === "string") return key;
-  if (typeof key === "number") return encodeNumber(key);
-  if (typeof key === "bigint") return String(key);
-  if (typeof key === "boolean") return key ? "true" : "false";
-  if (key === null) return "null";
-  throw new JSONEncodeError(`keys must be str, int, float, bool or None, not ${typeof key}`);
-}
-
-/** Encodes one value; undefined for a value JSON omits (undefined, a function, a symbol). */
-function encodeValue(value: unknown, key: string, stack: Set<object>): string | undefined {
-  if (value !== null && typeof value === "object") {
-    const toJSON = (value as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === "function") value = toJSON.call(value, key);
-  }
-  switch (typeof value) {
-    case "string":
-      return encodeJSONString(value);
-    case "number":
-      return encodeNumber(value);
-    case "boolean":
-      return value ? "true" : "false";
-    case "bigint":
-      return String(value);
-    case "undefined":
-    case "function":
-      return undefined;
-    case "symbol":
-      throw new JSONEncodeError("Object of type symbol is not JSON serializable");
-  }
-  if (value === null) return "null";
-  const object = value as object;
-  if (object instanceof Number) return encodeNumber(object.valueOf());
-  if (object instanceof String) return encodeJSONString(object.valueOf());
-  if (object instanceof Boolean) return object.valueOf() ? "true" : "false";
-  if (stack.has(object)) throw new JSONEncodeError("Circular reference detected");
-  stack.add(object);
-  let out: string;
-  if (Array.isArray(object)) {
-    const items: string[] = [];
-    for (let i = 0; i < object.length; i++) {
-      items.push(encodeValue(object[i], String(i), stack) ?? "null");
-    }
-    out = `[${items.join(", ")}]`;
-  } else if (object instanceof Map) {
-    const items: string[] = [];
-    for (const [k, v] of object) {
-      const name = encodeMapKey(k);
-      const encoded = encodeValue(v, name, stack);
-      if (encoded !== undefined) items.push(`${encodeJSONString(name)}: ${encoded}`);
-    }
-    out = `{${items.join(", ")}}`;
-  } else {
-    const items: string[] = [];
-    for (const name of Object.keys(object)) {
-      const encoded = encodeValue((object as Record<string, unknown>)[name], name, stack);
-      if (encoded !== undefined) items.push(`${encodeJSONString(name)}: ${encoded}`);
-    }
-    out = `{${items.join(", ")}}`;
-  }
-  stack.delete(object);
-  return out;
-}
-
-/**
- * JSON-encodes a value exactly as Python's `json.dumps` with its defaults does, and never
- * writes `</` (it becomes `<\/`), so the output can sit inside an HTML `<script>`.
- *
- * Separators are `", "` and `": "`; non-ASCII characters (and DEL) are written as `\uXXXX`
- * (lowercase hex, surrogate pairs for astral characters). Safe integers print as integers,
- * other numbers as Python floats print (`1e-05`, `1e+16`, `0.5`), NaN and infinities as
- * `NaN`, `Infinity`, `-Infinity` (as Python; not standard JSON). A `bigint` prints its digits.
- * Otherwise the rules of `JSON.stringify` apply: `toJSON()` is honoured, object properties
- * that are undefined or functions are left out (`null` in arrays). A `Map` encodes as an object.
- *
- * @remarks JavaScript orders integer-like object keys first; Python keeps insertion order.
- * @throws JSONEncodeError (`ERR_JSON_ENCODE`) for a circular structure, a symbol, or a value
- *   (undefined, a function) with no JSON form at the top level.
- */
-export function jsonEncode(value: unknown): string {
-  const out = encodeValue(value, "", new Set());
-  if (out === undefined) {
-    throw new JSONEncodeError(`Object of type ${typeof value} is not JSON serializable`);
-  }
-  return out.includes("</") ? out.replace(/<\//g, "<\\/") : out;
-}
-
-/** Python's `json.detect_encoding`: UTF-8 (with or without BOM), UTF-16 or UTF-32. */
-function decodeJSONBytes(bytes: Buffer): string {
-  const b0 = bytes[0];
-  const b1 = bytes[1];
-  if (bytes.length >= 4 && b0 === 0 && b1 === 0 && bytes[2] === 0xfe && bytes[3] === 0xff) {
-    return decodeUtf32(bytes.subarray(4), false);
-  }
-  if (bytes.length >= 4 && b0 === 0xff && b1 === 0xfe && bytes[2] === 0 && bytes[3] === 0) {
-    return decodeUtf32(bytes.subarray(4), true);
-  }
-  if (b0 === 0xfe && b1 === 0xff) return decodeUtf16(bytes.subarray(2), false);
-  if (b0 === 0xff && b1 === 0xfe) return decodeUtf16(bytes.subarray(2), true);
-  if (b0 === 0xef && b1 === 0xbb && bytes[2] === 0xbf) return decodeUtf8Strict(bytes.subarray(3));
-  if (bytes.length >= 4) {
-    if (b0 === 0) return b1 ? decodeUtf16(bytes, false) : decodeUtf32(bytes, false);
-    if (b1 === 0) return bytes[2] || bytes[3] ? decodeUtf16(bytes, true) : decodeUtf32(bytes, true);
-  } else if (bytes.length === 2) {
-    if (b0 === 0) return decodeUtf16(bytes, false);
-    if (b1 === 0) return decodeUtf16(bytes, true);
-  }
-  return decodeUtf8Strict(bytes);
-}
-
-function badEncoding(what: string): UnicodeError {
-  return new UnicodeError(`can't decode JSON bytes as ${what}`, "ERR_INVALID_UTF8");
-}
-
-function decodeUtf16(bytes: Buffer, littleEndian: boolean): string {
-  if (bytes.length % 2 !== 0) throw badEncoding("UTF-16");
-  const copy = Buffer.from(bytes);
-  if (!littleEndian) copy.swap16();
-  return copy.toString("utf16le");
-}
-
-function decodeUtf32(bytes: Buffer, littleEndian: boolean): string {
-  if (bytes.length % 4 !== 0) throw badEncoding("UTF-32");
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 4) {
-    const c = littleEndian ? bytes.readUInt32LE(i) : bytes.readUInt32BE(i);
-    if (c > 0x10ffff) throw badEncoding("UTF-32");
-    out += String.fromCodePoint(c);
-  }
-  return out;
-}
-
-const NON_FINITE_TOKEN_RE = /"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)/gs;
-
-/**
- * Parses text with Python's non-standard `NaN`, `Infinity` and `-Infinity` constants (which
- * {@link jsonEncode} writes): each becomes a marker string, turned back into a number by the
- * reviver. Only reached when plain `JSON.parse` has failed.
- */
-function parseWithNonFinite(text: string): unknown {
-  let marker = "\u0000nonfinite";
-  while (text.includes(marker)) marker += "\u0000";
-  let replaced = false;
-  const rewritten = text.replace(NON_FINITE_TOKEN_RE, (m, token: string | undefined) => {
-    if (token === undefined) return m;
-    replaced = true;
-    return JSON.stringify(marker + token);
-  });
-  if (!replaced) return undefined;
-  const values: Record<string, number> = {
-    NaN: Number.NaN,
-    Infinity: Number.POSITIVE_INFINITY,
-    "-Infinity": Number.NEGATIVE_INFINITY,
-  };
-  return JSON.parse(rewritten, (_key, v: unknown) =>
-    typeof v === "string" && v.startsWith(marker) ? values[v.slice(marker.length)] : v,
-  );
-}
-
-/**
- * Parses JSON text, as Python's `json.loads`: a string, or bytes in UTF-8 (with or without
- * BOM), UTF-16 or UTF-32. Python's `NaN`, `Infinity` and `-Infinity` are accepted.
- *
- * @remarks Integers beyond 2^53 lose precision, as in `JSON.parse`; Python keeps them exact.
- * @throws JSONDecodeError (`ERR_JSON_DECODE`, the `SyntaxError` as `cause`) for invalid JSON.
- * @throws UnicodeError for bytes in no supported encoding.
- */
-export function jsonDecode(value: string | Uint8Array): unknown {
-  let text: string;
-  if (typeof value === "string") text = value;
-  else if (isBytes(value)) text = decodeJSONBytes(asBuffer(value));
-  else throw invalidType("bytes or string", value);
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    if (text.includes("NaN") || text.includes("Infinity")) {
-      try {
-        const parsed = parseWithNonFinite(text);
-        if (parsed !== undefined) return parsed;
-      } catch {
-        // Report the original error below.
-      }
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    throw new JSONDecodeError(message, { cause: error });
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -349,6 +349,14 @@ test("bad inputs throw typed errors", () => {
   const circular: Record<string, unknown> = {};
   circular["self"] = circular;
   assert.throws(() => jsonEncode(circular), { name: "JSONEncodeError", code: "ERR_JSON_ENCODE" });
+  let deep: Record<string, unknown> = {};
+  const root = deep;
+  for (let i = 0; i < 50; i++) deep = deep["next"] = {};
+  deep["next"] = root;
+  assert.throws(() => jsonEncode(root), { name: "JSONEncodeError", message: /Circular/ });
+  delete deep["next"];
+  const shared = { s: 1 };
+  assert.equal(jsonEncode([shared, shared]), '[{"s": 1}, {"s": 1}]');
   assert.throws(() => jsonEncode(undefined), JSONEncodeError);
   assert.throws(() => jsonEncode(Symbol("s")), JSONEncodeError);
   assert.throws(
