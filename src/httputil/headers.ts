@@ -272,8 +272,10 @@ export class HTTPHeaders implements Iterable<[string, string]> {
   }
 
   /**
-   * Parses a header block: lines separated by CRLF (or LF, see options), an empty line or
-   * the end of text closing it. A `Buffer` is decoded as latin-1, as bytes on the wire are.
+   * Parses a header block: lines separated by CRLF (or LF, see options); empty lines are
+   * skipped, so the block's final CRLF CRLF may be included. A `Buffer` is decoded as
+   * latin-1, as bytes on the wire are. With `allowBareLf: false`, pass the text that follows
+   * the start line's CRLF (a leading lone LF would count as a bare LF).
    *
    * @throws HTTPInputError for a line without a colon, a bad name or value, a first line that
    *   starts with whitespace, a bare CR, or more than `maxHeaders` fields (`status` 431).

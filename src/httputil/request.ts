@@ -58,8 +58,10 @@ export interface HTTPConnection {
  * Receives one HTTP message (a request on a server, a response in a client) as
  * `HTTP1Connection` reads it: `headersReceived` once, `dataReceived` for each body chunk,
  * then exactly one of `finish` (the message is complete) or `onConnectionClose` (the
- * connection closed first). `onConnectionClose` alone may also come after `headersReceived`
- * was never called.
+ * connection closed first). If the connection closes (or the message is malformed) before
+ * the headers arrive, none of these is called: a server creates the delegate in
+ * `startRequest` before reading, so an idle keep-alive connection that closes leaves its
+ * last delegate untouched.
  */
 export interface HTTPMessageDelegate {
   /**

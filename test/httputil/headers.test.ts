@@ -347,6 +347,8 @@ test("parseLine accepts a line with or without its CRLF", () => {
     ],
   );
   assert.throws(() => h.parseLine("nocolon\r\n"), inputError(/No colon/));
+  // Empty lines inside a block are skipped, as Tornado does.
+  assert.deepEqual([...HTTPHeaders.parse("\r\nA: 1\r\n\r\nB: 2\r\n\r\n").keys()], ["A", "B"]);
 });
 
 test("error messages quote the bad text escaped and bounded", () => {
