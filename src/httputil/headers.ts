@@ -164,6 +164,39 @@ export function normalizeHeaderName(name: string): string {
   return normalized;
 }
 
+// RFC 9110 tchar as a lookup table, for the parser's one-pass name check.
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
+  TCHAR[c.charCodeAt(0)] = 1;
+}
+
+/**
+ * The normalised form of `name` if it is a token, else null. One pass checks both; a name
+ * already in Http-Header-Case (what most clients send) is returned as is, with no cache
+ * lookup (hashing a freshly sliced string is most of the cost of a lookup).
+ */
+function tokenToHeaderName(name: string): string | null {
+  const n = name.length;
+  if (n === 0) return null;
+  let canonical = true;
+  let wordStart = true;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 128 || TCHAR[c] === 0) return null;
+    if (c === 0x2d) {
+      wordStart = true;
+      continue;
+    }
+    if (wordStart) {
+      if (c >= 0x61 && c <= 0x7a) canonical = false;
+      wordStart = false;
+    } else if (c >= 0x41 && c <= 0x5a) {
+      canonical = false;
+    }
+  }
+  return canonical ? name : normalizeHeaderName(name);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /** Options for {@link HTTPHeaders.parse}. */
@@ -371,9 +404,8 @@ export class HTTPHeaders implements Iterable<[string, string]> {
     const colon = text.indexOf(":", start);
     if (colon === -1 || colon >= end) throw new HTTPInputError("No colon in header line");
     const name = text.slice(start, colon);
-    if (!TOKEN_RE.test(name)) {
-      throw new HTTPInputError(`Invalid header name ${quoteForMessage(name)}`);
-    }
+    const key = tokenToHeaderName(name);
+    if (key === null) throw new HTTPInputError(`Invalid header name ${quoteForMessage(name)}`);
     // Strip SP/HTAB only (never U+00A0 and such): inline, this runs for every header.
     let s = colon + 1;
     let e = end;
@@ -383,7 +415,7 @@ export class HTTPHeaders implements Iterable<[string, string]> {
     if ((textMode ? FORBIDDEN_IN_TEXT_RE : FORBIDDEN_IN_VALUE_RE).test(value)) {
       throw new HTTPInputError(`Invalid header value ${quoteForMessage(value)}`);
     }
-    this.#append(normalizeHeaderName(name), value);
+    this.#append(key, value);
     return true;
   }
 
@@ -400,13 +432,14 @@ export class HTTPHeaders implements Iterable<[string, string]> {
    *   (control characters, characters above U+00FF, or SP/HTAB at either end).
    */
   add(name: string, value: string): void {
-    if (typeof name !== "string" || !TOKEN_RE.test(name)) {
+    const key = typeof name === "string" ? tokenToHeaderName(name) : null;
+    if (key === null) {
       throw new HTTPInputError(`Invalid header name ${quoteForMessage(String(name))}`);
     }
     if (typeof value !== "string" || !isFieldValue(value)) {
       throw new HTTPInputError(`Invalid header value ${quoteForMessage(String(value))}`);
     }
-    this.#append(normalizeHeaderName(name), value);
+    this.#append(key, value);
   }
 
   /**
