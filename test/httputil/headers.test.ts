@@ -282,6 +282,22 @@ test("names are normalised to Http-Header-Case and looked up case-insensitively"
   assert.equal(h.get("CONTENT-TYPE"), "text/html");
 });
 
+test("the parser's fast name path agrees with normalizeHeaderName on every shape of name", () => {
+  const alphabet = ["a", "B", "-", "1", "_", "z", "Q", "~", "x", "--"];
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let i = 0; i < 3000; i++) {
+    let name = "";
+    const n = 1 + Math.floor(next() * 8);
+    for (let j = 0; j < n; j++) name += alphabet[Math.floor(next() * alphabet.length)];
+    const parsed = HTTPHeaders.parse(`${name}: v`);
+    assert.deepEqual([...parsed.keys()], [normalizeHeaderName(name)], name);
+    const added = new HTTPHeaders();
+    added.add(name, "v");
+    assert.deepEqual([...added.keys()], [normalizeHeaderName(name)], name);
+  }
+});
+
 test("get, set, has, delete, getList and iteration behave like a multi-valued Map", () => {
   const h = new HTTPHeaders([
     ["B", "1"],
