@@ -3,7 +3,7 @@
 
 import { parseQsBytes } from "../escape.js";
 import { HTTPInputError, quoteForMessage } from "./errors.js";
-import { HTTPHeaders, TEXT_MODE } from "./headers.js";
+import { type HTTPHeaders, parsePartHeaders } from "./headers.js";
 import { pyStrip } from "./text.js";
 
 /** A file uploaded through a `multipart/form-data` form. */
@@ -72,7 +72,9 @@ export class ParseUrlencodedConfig {
 
 /** Configuration of request body parsing (see {@link setParseBodyConfig}). */
 export class ParseBodyConfig {
+  /** Limits for `multipart/form-data`. @defaultValue `new ParseMultipartConfig()` */
   readonly multipart: ParseMultipartConfig;
+  /** Limits for `application/x-www-form-urlencoded`. @defaultValue `new ParseUrlencodedConfig()` */
   readonly urlencoded: ParseUrlencodedConfig;
   constructor(
     options: { multipart?: ParseMultipartConfig; urlencoded?: ParseUrlencodedConfig } = {},
@@ -101,6 +103,13 @@ export function getParseBodyConfig(): ParseBodyConfig {
   return defaultParseBodyConfig;
 }
 
+/** A Buffer view of the same bytes (no copy). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  if (Buffer.isBuffer(bytes)) return bytes;
+  if (!(bytes instanceof Uint8Array)) throw new TypeError("expected a Buffer or Uint8Array");
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function pushTo<T>(map: Map<string, T[]>, name: string, value: T): void {
   const list = map.get(name);
   if (list === undefined) map.set(name, [value]);
@@ -113,6 +122,7 @@ function pushTo<T>(map: Map<string, T[]>, name: string, value: T): void {
  * left alone.
  *
  * @param contentType - the request's `Content-Type` header ("" when absent).
+ * @param bytes - the request body.
  * @param headers - the request headers: a body with a `Content-Encoding` is refused.
  * @param config - limits; defaults to the global configuration ({@link setParseBodyConfig}).
  * @throws HTTPInputError for a `Content-Encoding`, a malformed body, or a limit exceeded
@@ -121,13 +131,14 @@ function pushTo<T>(map: Map<string, T[]>, name: string, value: T): void {
  */
 export function parseBodyArguments(
   contentType: string,
-  body: Buffer,
+  bytes: Uint8Array,
   args: ArgumentMap,
   files: FileMap,
   headers?: HTTPHeaders | null,
   config?: ParseBodyConfig,
 ): void {
   const cfg = config ?? defaultParseBodyConfig;
+  const body = asBuffer(bytes);
   if (contentType.startsWith("application/x-www-form-urlencoded")) {
     rejectContentEncoding(headers);
     const maxFields = cfg.urlencoded.maxFields;
@@ -200,26 +211,25 @@ const UTF8_STRICT = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  * parts are separated by `--boundary` CRLF; each part needs headers, a blank line, and a
  * `Content-Disposition: form-data` with a non-empty `name`. A part with a `filename` (or
  * RFC 2231 `filename*`) is a file, its `Content-Type` defaulting to `application/unknown`.
- * Values and file bodies are views into `data`.
+ * Values and file bodies are views into `body`.
  *
  * @param boundary - the `boundary` parameter of the Content-Type (quotes allowed).
+ * @param body - the request body; values and files are views into it.
  * @param config - limits; defaults to the global configuration's `multipart`.
  * @throws HTTPInputError for any malformed body or limit exceeded; `args` and `files` are
  *   then left with the parts before the bad one (none when a limit is exceeded).
  */
 export function parseMultipartFormData(
   boundary: string | Uint8Array,
-  data: Buffer,
+  body: Uint8Array,
   args: ArgumentMap,
   files: FileMap,
   config?: ParseMultipartConfig,
 ): void {
   const cfg = config ?? defaultParseBodyConfig.multipart;
+  const data = asBuffer(body);
   if (!cfg.enabled) throw new HTTPInputError("multipart/form-data parsing is disabled");
-  let b =
-    typeof boundary === "string"
-      ? Buffer.from(boundary, "utf8")
-      : Buffer.from(boundary.buffer, boundary.byteOffset, boundary.byteLength);
+  let b = typeof boundary === "string" ? Buffer.from(boundary, "utf8") : asBuffer(boundary);
   // The boundary may be quoted in the header (rare, but Google App Engine does it).
   if (b.length >= 2 && b[0] === 0x22 && b[b.length - 1] === 0x22) b = b.subarray(1, -1);
   if (b.length === 0) throw new HTTPInputError("multipart boundary is empty");
@@ -258,7 +268,7 @@ export function parseMultipartFormData(
         cause: error,
       });
     }
-    const headers = HTTPHeaders.parse(headerText, { [TEXT_MODE]: true } as object);
+    const headers = parsePartHeaders(headerText);
     const [disposition, params] = parseHeader(headers.get("Content-Disposition", ""));
     const n = part.length;
     if (disposition !== "form-data" || n < 2 || part[n - 2] !== 0x0d || part[n - 1] !== 0x0a) {

@@ -16,31 +16,53 @@ function unquoteCookie(s: string): string {
   const n = s.length;
   if (n < 2 || s.charCodeAt(0) !== 0x22 || s.charCodeAt(n - 1) !== 0x22) return s;
   const end = n - 1;
-  let slash = s.indexOf("\\", 1);
+  const slash = s.indexOf("\\", 1);
   if (slash === -1 || slash >= end) return s.slice(1, end);
-  let out = "";
-  let from = 1;
-  while (slash !== -1 && slash < end) {
-    out += s.slice(from, slash);
-    const next = slash + 1;
+  // Decoded code units go into one preallocated buffer (the result is never longer than the
+  // input), then become a string in one step: appending a character per escape would build a
+  // rope of a million pieces for a value full of backslashes.
+  const out = new Uint16Array(end - 1);
+  let o = 0;
+  for (let i = 1; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 0x5c) {
+      out[o++] = c;
+      continue;
+    }
+    const next = i + 1;
     if (
       next + 2 < end &&
       isOctal(s.charCodeAt(next), 0x33) &&
       isOctal(s.charCodeAt(next + 1), 0x37) &&
       isOctal(s.charCodeAt(next + 2), 0x37)
     ) {
-      out += String.fromCharCode(Number.parseInt(s.slice(next, next + 3), 8));
-      from = next + 3;
+      out[o++] =
+        ((s.charCodeAt(next) - 0x30) << 6) |
+        ((s.charCodeAt(next + 1) - 0x30) << 3) |
+        (s.charCodeAt(next + 2) - 0x30);
+      i = next + 2;
     } else if (next < end && s.charCodeAt(next) !== 0x0a) {
-      out += s[next];
-      from = next + 1;
+      out[o++] = s.charCodeAt(next);
+      i = next;
     } else {
-      out += "\\";
-      from = next;
+      out[o++] = c;
     }
-    slash = s.indexOf("\\", from);
   }
-  return out + s.slice(from, end);
+  return codeUnitsToString(out, o);
+}
+
+// String.fromCharCode over slices of the buffer: bounded argument count per call, and lone
+// surrogates pass through unchanged (a UTF-16 TextDecoder would replace them).
+function codeUnitsToString(units: Uint16Array, length: number): string {
+  const STEP = 8192;
+  let result = "";
+  for (let i = 0; i < length; i += STEP) {
+    result += String.fromCharCode.apply(
+      null,
+      units.subarray(i, Math.min(i + STEP, length)) as unknown as number[],
+    );
+  }
+  return result;
 }
 
 /**

@@ -164,6 +164,39 @@ export function normalizeHeaderName(name: string): string {
   return normalized;
 }
 
+// RFC 9110 tchar as a lookup table, for the parser's one-pass name check.
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
+  TCHAR[c.charCodeAt(0)] = 1;
+}
+
+/**
+ * The normalised form of `name` if it is a token, else null. One pass checks both; a name
+ * already in Http-Header-Case (what most clients send) is returned as is, with no cache
+ * lookup (hashing a freshly sliced string is most of the cost of a lookup).
+ */
+function tokenToHeaderName(name: string): string | null {
+  const n = name.length;
+  if (n === 0) return null;
+  let canonical = true;
+  let wordStart = true;
+  for (let i = 0; i < n; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 128 || TCHAR[c] === 0) return null;
+    if (c === 0x2d) {
+      wordStart = true;
+      continue;
+    }
+    if (wordStart) {
+      if (c >= 0x61 && c <= 0x7a) canonical = false;
+      wordStart = false;
+    } else if (c >= 0x41 && c <= 0x5a) {
+      canonical = false;
+    }
+  }
+  return canonical ? name : normalizeHeaderName(name);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /** Options for {@link HTTPHeaders.parse}. */
@@ -192,8 +225,9 @@ export interface HeaderParseOptions {
 /** Default of {@link HeaderParseOptions.maxHeaders}. */
 export const DEFAULT_MAX_HEADERS = 1000;
 
-/** @internal Parse option for multipart part headers: UTF-8 text rules instead of latin-1 bytes. */
-export const TEXT_MODE: unique symbol = Symbol("httputil.textMode");
+// Parse option for multipart part headers: UTF-8 text rules instead of latin-1 bytes. A symbol
+// so that only parsePartHeaders (below) can set it.
+const TEXT_MODE: unique symbol = Symbol("httputil.textMode");
 type InternalParseOptions = HeaderParseOptions & { [TEXT_MODE]?: boolean };
 
 // Framing and routing headers whose value must never be assembled from folded lines: a proxy
@@ -271,17 +305,23 @@ export class HTTPHeaders implements Iterable<[string, string]> {
   }
 
   /**
-   * Parses a header block: lines separated by CRLF (or LF, see options), an empty line or
-   * the end of text closing it. A `Buffer` is decoded as latin-1, as bytes on the wire are.
+   * Parses a header block: lines separated by CRLF (or LF, see options); empty lines are
+   * skipped, so the block's final CRLF CRLF may be included. A `Buffer` is decoded as
+   * latin-1, as bytes on the wire are. With `allowBareLf: false`, pass the text that follows
+   * the start line's CRLF (a leading lone LF would count as a bare LF).
    *
    * @throws HTTPInputError for a line without a colon, a bad name or value, a first line that
    *   starts with whitespace, a bare CR, or more than `maxHeaders` fields (`status` 431).
+   * @throws RangeError for a `maxHeaders` that is not a non-negative integer.
    */
   static parse(text: string | Buffer, options?: HeaderParseOptions): HTTPHeaders {
     const h = new HTTPHeaders();
     if (typeof text !== "string") text = text.toString("latin1");
     const opts = options as InternalParseOptions | undefined;
     const maxHeaders = opts?.maxHeaders ?? DEFAULT_MAX_HEADERS;
+    if (!Number.isSafeInteger(maxHeaders) || maxHeaders < 0) {
+      throw new RangeError(`maxHeaders must be a non-negative integer, not ${String(maxHeaders)}`);
+    }
     const allowBareLf = opts?.allowBareLf ?? true;
     const allowObsFold = opts?.allowObsFold ?? true;
     const textMode = opts?.[TEXT_MODE] === true;
@@ -364,9 +404,8 @@ export class HTTPHeaders implements Iterable<[string, string]> {
     const colon = text.indexOf(":", start);
     if (colon === -1 || colon >= end) throw new HTTPInputError("No colon in header line");
     const name = text.slice(start, colon);
-    if (!TOKEN_RE.test(name)) {
-      throw new HTTPInputError(`Invalid header name ${quoteForMessage(name)}`);
-    }
+    const key = tokenToHeaderName(name);
+    if (key === null) throw new HTTPInputError(`Invalid header name ${quoteForMessage(name)}`);
     // Strip SP/HTAB only (never U+00A0 and such): inline, this runs for every header.
     let s = colon + 1;
     let e = end;
@@ -376,7 +415,7 @@ export class HTTPHeaders implements Iterable<[string, string]> {
     if ((textMode ? FORBIDDEN_IN_TEXT_RE : FORBIDDEN_IN_VALUE_RE).test(value)) {
       throw new HTTPInputError(`Invalid header value ${quoteForMessage(value)}`);
     }
-    this.#append(normalizeHeaderName(name), value);
+    this.#append(key, value);
     return true;
   }
 
@@ -393,13 +432,14 @@ export class HTTPHeaders implements Iterable<[string, string]> {
    *   (control characters, characters above U+00FF, or SP/HTAB at either end).
    */
   add(name: string, value: string): void {
-    if (typeof name !== "string" || !TOKEN_RE.test(name)) {
+    const key = typeof name === "string" ? tokenToHeaderName(name) : null;
+    if (key === null) {
       throw new HTTPInputError(`Invalid header name ${quoteForMessage(String(name))}`);
     }
     if (typeof value !== "string" || !isFieldValue(value)) {
       throw new HTTPInputError(`Invalid header value ${quoteForMessage(String(value))}`);
     }
-    this.#append(normalizeHeaderName(name), value);
+    this.#append(key, value);
   }
 
   /**
@@ -477,6 +517,7 @@ export class HTTPHeaders implements Iterable<[string, string]> {
     }
   }
 
+  /** Same as {@link HTTPHeaders.entries}: `[name, joinedValue]` pairs. */
   [Symbol.iterator](): Generator<[string, string], void, undefined> {
     return this.entries();
   }
@@ -495,6 +536,7 @@ export class HTTPHeaders implements Iterable<[string, string]> {
     return out;
   }
 
+  /** What `console.log` and `util.inspect` show: each name with its value or values. */
   [inspect.custom](_depth: number, options: object): string {
     const shown: Record<string, string | string[]> = {};
     for (const [name, values] of this.#fields) {
@@ -528,4 +570,14 @@ function checkLocal(name: string, value: string): void {
   if (LINE_BREAKING_RE.test(value)) {
     throw new TypeError(`Illegal characters (CR, LF or NUL) in header ${name}`);
   }
+}
+
+/**
+ * Parses the headers of one `multipart/form-data` part: UTF-8 text, so any character but
+ * controls is allowed in values (file names in any script). Used by `parseMultipartFormData`;
+ * not re-exported from `httputil`.
+ * @throws HTTPInputError as {@link HTTPHeaders.parse} does.
+ */
+export function parsePartHeaders(text: string): HTTPHeaders {
+  return HTTPHeaders.parse(text, { [TEXT_MODE]: true } as HeaderParseOptions);
 }

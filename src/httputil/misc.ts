@@ -84,13 +84,15 @@ export function* qsToQsl<T>(
  * @param ts - a `Date`, or a number of milliseconds since the epoch (`Date.now()`), or of
  *   seconds when `unit` is `"s"` (Python's `time.time()`).
  * @param unit - unit of a numeric `ts`. @defaultValue "ms"
- * @throws TypeError for another type; RangeError for a time that is not finite.
+ * @throws TypeError for another type; RangeError for a time that is not finite or another unit.
  */
 export function formatTimestamp(ts: Date | number, unit: "ms" | "s" = "ms"): string {
   let ms: number;
   if (ts instanceof Date) ms = ts.getTime();
-  else if (typeof ts === "number") ms = unit === "s" ? ts * 1000 : ts;
-  else throw new TypeError(`unknown timestamp type: ${typeof ts}`);
+  else if (typeof ts === "number") {
+    if (unit !== "ms" && unit !== "s") throw new RangeError(`unknown unit: ${String(unit)}`);
+    ms = unit === "s" ? ts * 1000 : ts;
+  } else throw new TypeError(`unknown timestamp type: ${typeof ts}`);
   if (!Number.isFinite(ms)) throw new RangeError(`invalid timestamp: ${String(ts)}`);
   return new Date(Math.floor(ms / 1000) * 1000).toUTCString();
 }

@@ -58,8 +58,10 @@ export interface HTTPConnection {
  * Receives one HTTP message (a request on a server, a response in a client) as
  * `HTTP1Connection` reads it: `headersReceived` once, `dataReceived` for each body chunk,
  * then exactly one of `finish` (the message is complete) or `onConnectionClose` (the
- * connection closed first). `onConnectionClose` alone may also come after `headersReceived`
- * was never called.
+ * connection closed first). If the connection closes (or the message is malformed) before
+ * the headers arrive, none of these is called: a server creates the delegate in
+ * `startRequest` before reading, so an idle keep-alive connection that closes leaves its
+ * last delegate untouched.
  */
 export interface HTTPMessageDelegate {
   /**
@@ -199,6 +201,7 @@ export class HTTPServerRequest {
   #finishTime: number | null;
   #cookies: Map<string, string> | null;
 
+  /** @throws TypeError without a `startLine`; HTTPInputError for a missing or bad `Host`. */
   constructor(options: HTTPServerRequestOptions) {
     const startLine = options.startLine;
     if (startLine === undefined || startLine === null) {
@@ -328,6 +331,7 @@ export class HTTPServerRequest {
     return `HTTPServerRequest(${fields.join(", ")})`;
   }
 
+  /** What `console.log` shows: the same summary, without headers. */
   [inspect.custom](): string {
     return this.toString();
   }

@@ -21,13 +21,18 @@ export function isReasonPhrase(s: string): boolean {
 
 /** The first line of an HTTP request: `method path version` (`GET /foo HTTP/1.1`). */
 export class RequestStartLine {
-  /** @param version - e.g. `"HTTP/1.1"`; `HTTPConnection.writeHeaders` ignores it. */
+  /**
+   * @param method - e.g. `"GET"`.
+   * @param path - the request target as sent (path and query), e.g. `"/foo?a=1"`.
+   * @param version - e.g. `"HTTP/1.1"`; `HTTPConnection.writeHeaders` ignores it.
+   */
   constructor(
     readonly method: string,
     readonly path: string,
     readonly version: string,
   ) {}
 
+  /** The line as sent: `GET /foo HTTP/1.1`. */
   toString(): string {
     return `${this.method} ${this.path} ${this.version}`;
   }
@@ -35,13 +40,18 @@ export class RequestStartLine {
 
 /** The first line of an HTTP response: `version code reason` (`HTTP/1.1 200 OK`). */
 export class ResponseStartLine {
-  /** @param reason - may be empty. */
+  /**
+   * @param version - e.g. `"HTTP/1.1"`; `HTTPConnection.writeHeaders` writes HTTP/1.1 anyway.
+   * @param code - the status code, e.g. 200.
+   * @param reason - the reason phrase; may be empty.
+   */
   constructor(
     readonly version: string,
     readonly code: number,
     readonly reason: string,
   ) {}
 
+  /** The line as sent: `HTTP/1.1 200 OK`. */
   toString(): string {
     return `${this.version} ${this.code} ${this.reason}`;
   }

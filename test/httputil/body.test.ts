@@ -134,6 +134,22 @@ Foo
   assert.equal(onlyFile(files).filename, "测试.txt");
 });
 
+test("a Uint8Array body and boundary work as Buffers do; other types are refused", () => {
+  const bytes = new Uint8Array(crlf(SIMPLE));
+  const [args, files] = formDataArgs();
+  parseMultipartFormData(new TextEncoder().encode("1234"), bytes, args, files);
+  assert.equal(onlyFile(files).filename, "ab.txt");
+  assert.ok(Buffer.isBuffer(onlyFile(files).body));
+  parseBodyArguments(
+    "application/x-www-form-urlencoded",
+    new TextEncoder().encode("q=1"),
+    args,
+    files,
+  );
+  assert.deepEqual(args.get("q"), [Buffer.from("1")]);
+  assert.throws(() => parseMultipartFormData("1234", SIMPLE as never, args, files), TypeError);
+});
+
 test("part headers that are not UTF-8 are an input error", () => {
   const data = Buffer.concat([
     Buffer.from('--1234\r\nContent-Disposition: form-data; name="f"; filename="'),
@@ -318,16 +334,16 @@ test("nested quotes and semicolons in parameters parse in linear time [test_disp
     assert.equal(onlyFile(files).filename, "a.txt");
     return performance.now() - start;
   }
-  const best = (n: number) => Math.min(f(n), f(n), f(n), f(n), f(n));
-  const d1 = Math.max(best(1_000), 0.5);
-  const d2 = best(10_000);
-  // About 10 × in theory; the margin absorbs the noise of a shared CPU.
-  assert.ok(d2 / d1 < 100 && d2 < 2000, `disposition param parsing is not linear: ${d1} vs ${d2}`);
+  // Tornado compares 10³ with 10⁴ semicolons by ratio; on a shared CPU the ratio is noise, so
+  // this bounds the time of 2·10⁵: a few ms when linear, tens of seconds when quadratic.
+  const small = Math.min(f(1_000), f(1_000), f(1_000));
+  const large = Math.min(f(200_000), f(200_000));
+  assert.ok(large < 3000, `disposition param parsing is not linear: ${small} vs ${large} ms`);
   // And a hostile header-sized (64 KiB) run of quotes and semicolons stays fast.
   const start = performance.now();
   const [value] = parseHeader(`form-data; x="${'";'.repeat(32_768)}; name=a`);
   assert.equal(value, "form-data");
-  assert.ok(performance.now() - start < 500);
+  assert.ok(performance.now() - start < 3000); // ms: tens when linear, on a busy CPU
 });
 
 test("maxParts, maxPartHeaderSize and enabled limit parsing [test_multipart_config]", () => {
@@ -379,7 +395,7 @@ test("10⁵ parts in a small body stop at the part limit without adding any (GHS
   const [args, files] = formDataArgs();
   const start = performance.now();
   assert.throws(() => parseMultipartFormData("b", body, args, files), inputError(/too many parts/));
-  assert.ok(performance.now() - start < 500);
+  assert.ok(performance.now() - start < 3000); // ms: tens when linear, on a busy CPU
   assert.equal(args.size, 0);
   // Exactly maxParts parts pass.
   const hundred = Buffer.from(`${part.repeat(100)}--b--`);
@@ -476,7 +492,7 @@ test("urlencoded bodies with more fields than the limit are refused", () => {
     () => parseBodyArguments("application/x-www-form-urlencoded", body, args, files),
     inputError(/more than 1000 fields/),
   );
-  assert.ok(performance.now() - start < 500);
+  assert.ok(performance.now() - start < 3000); // ms: tens when linear, on a busy CPU
   const config = new ParseBodyConfig({ urlencoded: new ParseUrlencodedConfig({ maxFields: 3 }) });
   parseBodyArguments(
     "application/x-www-form-urlencoded",

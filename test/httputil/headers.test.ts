@@ -229,16 +229,12 @@ test("add() stays linear over many values of one name [test_linear_performance]"
     for (let i = 0; i < n; i++) headers.add("X-Foo", "bar");
     return performance.now() - start;
   }
-  // The best of a few runs: other processes share the CPU.
-  const best = (n: number) => Math.min(f(n), f(n), f(n), f(n), f(n));
-  const d1 = Math.max(best(10_000), 0.5);
-  const d2 = best(100_000);
-  // d2 should be about 10 × d1; garbage collection of the growing list and other processes
-  // on the CPU blur that, so the margin is wide. A quadratic add() would take minutes.
-  assert.ok(
-    d2 / d1 < 100 && d2 < 2000,
-    `HTTPHeaders.add() does not scale linearly: ${d1} vs ${d2}`,
-  );
+  // Tornado compares 10⁴ with 10⁵ adds; on a CPU shared with other test processes that ratio
+  // is mostly noise (and garbage collection of the growing list), so this bounds the time of
+  // 2·10⁵ adds instead: about 20 ms when linear, minutes when each add is linear in the count.
+  const small = Math.min(f(20_000), f(20_000), f(20_000));
+  const large = Math.min(f(200_000), f(200_000));
+  assert.ok(large < 3000, `HTTPHeaders.add() does not scale linearly: ${small} vs ${large} ms`);
 });
 
 test("10⁵ tiny headers parse in linear time up to the count cap (CVE-2025-67725)", () => {
@@ -247,7 +243,7 @@ test("10⁵ tiny headers parse in linear time up to the count cap (CVE-2025-6772
   const headers = HTTPHeaders.parse(many, { maxHeaders: 200_000 });
   const elapsed = performance.now() - start;
   assert.equal(headers.getList("A").length, 100_000);
-  assert.ok(elapsed < 2000, `took ${elapsed} ms`);
+  assert.ok(elapsed < 5000, `took ${elapsed} ms`); // ~50 ms when linear; minutes if quadratic
   // Distinct names too (each one a new entry).
   let distinct = "";
   for (let i = 0; i < 20_000; i++) distinct += `x-h${i}: v\r\n`;
@@ -266,6 +262,8 @@ test("more header fields than maxHeaders fail with status 431", () => {
     },
   );
   assert.equal(HTTPHeaders.parse("a: b\r\n".repeat(1000)).getList("a").length, 1000);
+  assert.throws(() => HTTPHeaders.parse("a: b", { maxHeaders: -1 }), RangeError);
+  assert.throws(() => HTTPHeaders.parse("a: b", { maxHeaders: Number.NaN }), RangeError);
   // Continuation lines do not count as fields.
   assert.equal(HTTPHeaders.parse("a: b\r\n c\r\n d\r\n", { maxHeaders: 1 }).get("a"), "b c d");
 });
@@ -282,6 +280,22 @@ test("names are normalised to Http-Header-Case and looked up case-insensitively"
   const h = new HTTPHeaders({ "content-type": "text/html" });
   assert.deepEqual([...h.keys()], ["Content-Type"]);
   assert.equal(h.get("CONTENT-TYPE"), "text/html");
+});
+
+test("the parser's fast name path agrees with normalizeHeaderName on every shape of name", () => {
+  const alphabet = ["a", "B", "-", "1", "_", "z", "Q", "~", "x", "--"];
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let i = 0; i < 3000; i++) {
+    let name = "";
+    const n = 1 + Math.floor(next() * 8);
+    for (let j = 0; j < n; j++) name += alphabet[Math.floor(next() * alphabet.length)];
+    const parsed = HTTPHeaders.parse(`${name}: v`);
+    assert.deepEqual([...parsed.keys()], [normalizeHeaderName(name)], name);
+    const added = new HTTPHeaders();
+    added.add(name, "v");
+    assert.deepEqual([...added.keys()], [normalizeHeaderName(name)], name);
+  }
 });
 
 test("get, set, has, delete, getList and iteration behave like a multi-valued Map", () => {
@@ -349,6 +363,8 @@ test("parseLine accepts a line with or without its CRLF", () => {
     ],
   );
   assert.throws(() => h.parseLine("nocolon\r\n"), inputError(/No colon/));
+  // Empty lines inside a block are skipped, as Tornado does.
+  assert.deepEqual([...HTTPHeaders.parse("\r\nA: 1\r\n\r\nB: 2\r\n\r\n").keys()], ["A", "B"]);
 });
 
 test("error messages quote the bad text escaped and bounded", () => {

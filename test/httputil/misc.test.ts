@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
 import { test } from "node:test";
+import { connect, createServer, type PeerCertificate, type TLSSocket } from "node:tls";
 import { inspect } from "node:util";
 import {
   encodeUsernamePassword,
@@ -20,6 +24,7 @@ import {
   splitHostAndPort,
   urlConcat,
 } from "../../src/httputil.js";
+import { fixture } from "../helpers/paths.js";
 
 // --- urlConcat ------------------------------------------------------------------------------
 
@@ -168,14 +173,19 @@ test("formatTimestamp takes milliseconds by default [test_utc_naive_datetime]", 
   assert.equal(formatTimestamp(0), "Thu, 01 Jan 1970 00:00:00 GMT");
 });
 
-test("formatTimestamp takes a Date, always printed in GMT [test_utc_aware_datetime]", () => {
+test("formatTimestamp takes a Date [test_utc_aware_datetime]", () => {
   assert.equal(formatTimestamp(new Date(TIMESTAMP * 1000)), EXPECTED);
+  assert.equal(formatTimestamp(new Date("2013-01-27T18:43:20.503Z")), EXPECTED);
+});
+
+test("formatTimestamp prints a time given in another zone in GMT [test_other_aware_datetime]", () => {
   assert.equal(formatTimestamp(new Date("2013-01-27T14:43:20.5-04:00")), EXPECTED);
 });
 
 test("formatTimestamp refuses other types and invalid times", () => {
   assert.throws(() => formatTimestamp("2013" as never), TypeError);
   assert.throws(() => formatTimestamp(Number.NaN), RangeError);
+  assert.throws(() => formatTimestamp(0, "minutes" as never), RangeError);
   assert.throws(() => formatTimestamp(new Date("nonsense")), RangeError);
 });
 
@@ -428,7 +438,7 @@ test("parseCookie is linear on long escaped values [test_unquote_large]", () => 
     assert.equal(value.slice(0, 3), "b=\\");
     assert.equal(value.slice(-3), "\\\\\\");
     assert.equal(value.length, n + 2);
-    assert.ok(performance.now() - start < 1000);
+    assert.ok(performance.now() - start < 3000);
   }
 });
 
@@ -446,7 +456,9 @@ test("a hostile 1 MB Cookie header parses in linear time (CVE-2024-52804)", () =
     const start = performance.now();
     parseCookie(header);
     const elapsed = performance.now() - start;
-    assert.ok(elapsed < 1000, `${elapsed} ms for ${JSON.stringify(header.slice(0, 12))}…`);
+    // Well under 100 ms on an idle machine; a quadratic parser would take hours. The margin
+    // absorbs a CPU shared with other test processes.
+    assert.ok(elapsed < 3000, `${elapsed} ms for ${JSON.stringify(header.slice(0, 12))}…`);
   }
 });
 
@@ -506,4 +518,36 @@ test("getContentRange and parseContentRange write and read Content-Range", () =>
   ]) {
     assert.equal(parseContentRange(bad), null, bad);
   }
+});
+
+test("getSslCertificate returns the client's certificate over a real TLS connection", async (t) => {
+  const cert = readFileSync(fixture("test.crt"));
+  const key = readFileSync(fixture("test.key"));
+  const accepted = new Promise<TLSSocket>((resolve) => {
+    const server = createServer(
+      { cert, key, requestCert: true, rejectUnauthorized: false },
+      resolve,
+    );
+    t.after(() => server.close());
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      const client = connect({ port, host: "127.0.0.1", cert, key, rejectUnauthorized: false });
+      t.after(() => client.destroy());
+    });
+  });
+  const socket = await accepted;
+  t.after(() => socket.destroy());
+  const connection = {
+    stream: { socket },
+    context: { remoteIp: "127.0.0.1", protocol: "https" },
+    writeHeaders: async () => {},
+    write: async () => {},
+    finish() {},
+  };
+  const r = request(["GET", "/", "HTTP/1.1"], { Host: "h" }, { connection });
+  const parsed = r.getSslCertificate() as PeerCertificate;
+  assert.equal(parsed.subject.CN, "localhost");
+  const der = r.getSslCertificate(true) as Buffer;
+  assert.ok(Buffer.isBuffer(der));
+  assert.deepEqual(der, new X509Certificate(cert).raw);
 });
