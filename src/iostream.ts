@@ -180,6 +180,28 @@ function rejected<T>(error: Error): Promise<T> {
   return promise;
 }
 
+// How far indexInChunk looks in plain JS before it calls Buffer#indexOf.
+const INLINE_SCAN = 256;
+
+/**
+ * The first full occurrence of `delimiter` in `chunk` at or after `from`, or -1.
+ * Lines are short (HTTP headers, line protocols) and a call into Buffer#indexOf costs more
+ * than scanning a few dozen bytes, so the first INLINE_SCAN bytes are searched in JS.
+ */
+function indexInChunk(chunk: Buffer, delimiter: Buffer, from: number): number {
+  const length = delimiter.length;
+  const first = delimiter[0]!;
+  const last = chunk.length - length;
+  const stop = Math.min(last + 1, from + INLINE_SCAN);
+  outer: for (let i = from; i < stop; i++) {
+    if (chunk[i] !== first) continue;
+    for (let k = 1; k < length; k++) if (chunk[i + k] !== delimiter[k]) continue outer;
+    return i;
+  }
+  if (stop > last) return -1;
+  return length === 1 ? chunk.indexOf(first, stop) : chunk.indexOf(delimiter, stop);
+}
+
 function checkSize(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value <= 0) {
@@ -538,10 +560,7 @@ export class BaseIOStream {
       const chunk = chunks[c]!;
       const chunkLength = chunk.length;
       if (position < chunkLength) {
-        const i =
-          length === 1
-            ? chunk.indexOf(delimiter[0]!, position)
-            : chunk.indexOf(delimiter, position);
+        const i = indexInChunk(chunk, delimiter, position);
         if (i !== -1) {
           end = base + i + length;
           break;
@@ -672,19 +691,20 @@ export class BaseIOStream {
       this.#dropHead();
       return offset === 0 ? first : first.subarray(offset);
     }
+    // The result spans chunks: the one copy. TypedArray#set is a plain memcpy.
     const out = Buffer.allocUnsafe(n);
-    first.copy(out, 0, offset);
+    out.set(offset === 0 ? first : first.subarray(offset), 0);
     let filled = available;
     this.#dropHead();
     while (filled < n) {
       const chunk = chunks[this.#head]!;
       const want = n - filled;
       if (chunk.length <= want) {
-        chunk.copy(out, filled);
+        out.set(chunk, filled);
         filled += chunk.length;
         this.#dropHead();
       } else {
-        chunk.copy(out, filled, 0, want);
+        out.set(chunk.subarray(0, want), filled);
         this.#offset = want;
         filled = n;
       }
