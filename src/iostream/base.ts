@@ -285,6 +285,11 @@ export class BaseIOStream {
    *   closed and an info record "Unsatisfiable read, closing connection" logged);
    *   {@link StreamClosedError} if the stream closes first; {@link StreamStateError} if
    *   another read is pending; RangeError for an empty delimiter or a bad `maxBytes`.
+   * @remarks Tornado fails an over-long read with `StreamClosedError(real_error=
+   *   UnsatisfiableReadError)`; here the read rejects with the {@link UnsatisfiableReadError}
+   *   itself, which is also `stream.error` (and the `realError` of later reads' errors).
+   *   The search resumes where it stopped when more data arrives, so its cost does not grow
+   *   with the number of chunks buffered.
    */
   readUntil(delimiter: string | Uint8Array, options?: MaxBytesOptions): Promise<Buffer> {
     let bytes: Buffer;
@@ -749,7 +754,8 @@ export class BaseIOStream {
    * @param data - bytes (any typed array or DataView; a view over its bytes is sent) or a string.
    * @param encoding - of a string. @defaultValue "utf8"
    * @returns a Promise resolved when the data has been handed to the kernel. A failed write
-   *   nobody awaits raises no unhandled rejection.
+   *   nobody awaits raises no unhandled rejection. Writes go out in order; bytes are not
+   *   copied, so leave a buffer unchanged until its write resolves.
    * @throws (rejects) {@link StreamClosedError} if the stream is or gets closed first;
    *   {@link StreamBufferFullError} if `maxWriteBufferSize` would be exceeded.
    */
@@ -826,11 +832,13 @@ export class BaseIOStream {
   }
 
   /**
-   * Closes the stream and the socket under it (unsent data is discarded).
+   * Closes the stream and the socket under it.
    *
    * A pending `readUntilClose` resolves with the buffered data; another pending read resolves
    * if the buffer satisfies it, else it fails with {@link StreamClosedError}, as do pending
-   * writes. The close callback runs on a later turn.
+   * write Promises. The close callback runs on a later turn. Without an error, bytes already
+   * given to `write` are still flushed before the socket is shut down (for at most
+   * {@link CLOSE_LINGER_MS}); with one, the socket is destroyed at once.
    * @param error - why: kept in {@link BaseIOStream.error} and as `realError` of the errors.
    */
   close(error?: unknown): void {
