@@ -62,8 +62,8 @@ const READ_INTO = 5;
 const NOT_YET = -1;
 const UNSATISFIABLE = -2;
 
-// First regex search looks at this many buffered bytes only; see #findRegex.
-const REGEX_WINDOW = 4096;
+// A regex read searches this many buffered bytes first; see #findRegex.
+const REGEX_WINDOW = 1024;
 
 /** Error codes of a peer going away; such errors close the stream without a log record. */
 const RESET_CODES = new Set([
@@ -538,26 +538,31 @@ export class BaseIOStream {
   #findRegex(): number {
     const regex = this.#readRegex!;
     const maxBytes = this.#readMaxBytes;
-    // A match must end within maxBytes, so never search further than that.
-    const limit = maxBytes >= 0 ? Math.min(this.#size, maxBytes) : this.#size;
-    // Most matches (HTTP header ends) are near the front: try a small window first so a big
-    // buffer of pipelined data is not converted to text for each read. A match ending at the
-    // window's edge could change with more data, so it only counts at the real end.
-    let window = this.#regexText.length === 0 ? Math.min(limit, REGEX_WINDOW) : limit;
+    const size = this.#size;
+    // Most matches (HTTP header ends) are near the front, so the text searched grows from a
+    // small window (x4 each time) instead of converting a big buffer of pipelined data for
+    // every read. A match reaching the window's edge might grow with the bytes after it, so
+    // it counts only once the window holds the whole buffer.
+    let window = Math.min(size, REGEX_WINDOW);
     for (;;) {
       if (this.#regexText.length < window) {
         this.#regexText += this.#latin1(this.#regexText.length, window);
       }
-      const match = regex.exec(this.#regexText);
+      const text = this.#regexText;
+      const searched = text.length;
+      const match = regex.exec(text);
       if (match !== null) {
         const end = match.index + match[0].length;
-        if (end < window || window === this.#size) return end;
+        if (end < searched || searched === size) {
+          return maxBytes >= 0 && end > maxBytes ? UNSATISFIABLE : end;
+        }
       }
-      if (window >= limit) break;
-      window = limit;
+      if (searched >= size) break;
+      // Nothing ends within maxBytes: more text cannot help.
+      if (maxBytes >= 0 && searched > maxBytes) return UNSATISFIABLE;
+      window = Math.min(size, searched * 4);
     }
-    if (maxBytes >= 0 && this.#size > maxBytes) return UNSATISFIABLE;
-    return NOT_YET;
+    return maxBytes >= 0 && size > maxBytes ? UNSATISFIABLE : NOT_YET;
   }
 
   /** The buffered bytes [start, end) as a Latin-1 string. */
@@ -761,6 +766,9 @@ export class BaseIOStream {
    */
   write(data: Uint8Array | ArrayBufferView | string, encoding?: BufferEncoding): Promise<void> {
     if (this.#closed) return rejected(new StreamClosedError(this.error));
+    if (encoding !== undefined && !Buffer.isEncoding(encoding)) {
+      return Promise.reject(new TypeError(`unknown encoding: ${String(encoding)}`));
+    }
     let chunk: Uint8Array | string;
     if (typeof data === "string" || data instanceof Uint8Array) chunk = data;
     else if (ArrayBuffer.isView(data)) {
@@ -819,7 +827,10 @@ export class BaseIOStream {
 
   /**
    * Sets a callback run (on a later turn of the loop) when the stream closes, whoever closed
-   * it. It replaces any earlier one. Pending reads and writes have failed by then.
+   * it. It replaces any earlier one; `null` removes it. Pending reads and writes have failed
+   * by then.
+   * @remarks Unlike Tornado, a callback set on an already closed stream still runs (once),
+   *   so code that sets it late cannot miss the close.
    */
   setCloseCallback(callback: (() => unknown) | null): void {
     this.#closeCallback = callback;

@@ -532,6 +532,8 @@ export function ioStreamContract(transport: Transport): void {
       await assert.rejects(reader.readUntilRegex(/x/, { maxBytes: Number.NaN }), RangeError);
       await assert.rejects(reader.readInto("nope" as unknown as Uint8Array), TypeError);
       await assert.rejects(reader.write(42 as unknown as string), TypeError);
+      await assert.rejects(reader.write("x", "klingon" as BufferEncoding), TypeError);
+      assert.equal(reader.writing(), false, "a rejected write leaves nothing pending");
       assert.equal(reader.reading(), false, "a rejected call leaves no read pending");
     });
 
