@@ -539,6 +539,24 @@ describe("SSLIOStream", () => {
     await done;
   });
 
+  test("close() during the handshake fails waitForHandshake and drops the connection", async (t) => {
+    // A server that accepts TCP and never answers the ClientHello.
+    const server = net.createServer();
+    const port = await listening(server);
+    t.after(() => server.close());
+    const accepted = once(server, "connection");
+    const stream = new SSLIOStream(
+      tls.connect({ host: "127.0.0.1", port, rejectUnauthorized: false }),
+    );
+    const handshake = stream.waitForHandshake();
+    const [socket] = (await accepted) as [net.Socket];
+    socket.on("error", () => {});
+    await once(socket, "data"); // the ClientHello
+    stream.close();
+    await assert.rejects(handshake, StreamClosedError);
+    await once(socket, "close");
+  });
+
   describe("hostname checks", () => {
     async function server(t: TestContext): Promise<number> {
       const s = tls.createServer({ key, cert }, (socket) => socket.end());
@@ -780,5 +798,11 @@ describe("BaseIOStream over an in-memory Duplex", () => {
     const stream = new BaseIOStream(socket);
     assert.equal(stream.closed(), true);
     await assert.rejects(stream.readBytes(1), StreamClosedError);
+    const raw = new net.Socket();
+    raw.destroy();
+    const tcp = new IOStream(raw);
+    assert.equal(tcp.closed(), true);
+    await closeCallbackCalled(tcp);
+    await assert.rejects(tcp.write("x"), StreamClosedError);
   });
 });

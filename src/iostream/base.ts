@@ -266,7 +266,9 @@ export class BaseIOStream {
     socket.on("end", this.#onEnd);
     socket.on("error", this.#onError);
     socket.on("close", this.#onClose);
-    if (socket.destroyed) this.close();
+    // A socket that is already gone makes a closed stream (no virtual calls from here: the
+    // subclass fields do not exist yet). Nothing is pending, so there is nothing to signal.
+    if (socket.destroyed) this.#closed = true;
   }
 
   /** The underlying Node stream. */
@@ -877,7 +879,12 @@ export class BaseIOStream {
    */
   protected _closeSocket(): void {
     const socket = this.#socket;
-    if (this.error !== null || !socket.writable || typeof socket.end !== "function") {
+    if (
+      this.error !== null ||
+      !socket.writable ||
+      typeof socket.end !== "function" ||
+      !this._canFlushOnClose()
+    ) {
       socket.destroy();
       return;
     }
@@ -914,6 +921,11 @@ export class BaseIOStream {
     }
     this._signalClosed(closedError);
     this.#scheduleCloseCallback();
+  }
+
+  /** False while the transport is not established (connecting, TLS handshake): no flush. */
+  protected _canFlushOnClose(): boolean {
+    return true;
   }
 
   /** Fails what subclasses have pending (connect, handshake) when the stream closes. */

@@ -121,6 +121,11 @@ export class IOStream extends BaseIOStream {
     }
   }
 
+  protected override _canFlushOnClose(): boolean {
+    // Closing a connection still being made (a timeout) abandons it at once.
+    return !this.#connecting && !this.socket.connecting;
+  }
+
   protected override _logError(error: Error): void {
     // A failed connect is reported to whoever awaits connect(); no log record.
     if (this.#connectPromise !== null) return;
@@ -280,6 +285,10 @@ export class SSLIOStream extends IOStream {
       this.#handshakeReject = noop;
       reject(new StreamClosedError(error));
     }
+  }
+
+  protected override _canFlushOnClose(): boolean {
+    return this.#handshakeDone && super._canFlushOnClose();
   }
 
   protected override _logError(error: Error): void {
