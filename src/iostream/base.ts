@@ -393,8 +393,9 @@ export class BaseIOStream {
    * Reads all data until the peer closes the stream.
    * @returns everything received (at most `maxBufferSize` bytes); on an already closed
    *   stream, whatever is still buffered.
-   * @throws (rejects) {@link StreamStateError} if another read is pending; the stream closes
-   *   with {@link StreamBufferFullError} if more than `maxBufferSize` bytes arrive.
+   * @throws (rejects) {@link StreamStateError} if another read is pending;
+   *   {@link StreamClosedError} whose `realError` is a {@link StreamBufferFullError} if more
+   *   than `maxBufferSize` bytes arrive (the stream closes; nothing is silently truncated).
    */
   readUntilClose(): Promise<Buffer> {
     if (this.#readKind !== READ_NONE) return this.#alreadyReading();
@@ -698,6 +699,7 @@ export class BaseIOStream {
       } else if (end === UNSATISFIABLE) {
         const reject = this.#readReject;
         const error = this.#unsatisfiableError();
+        this.#readPromise.catch(noop); // as a failure on close: no unhandled rejection
         this.#resetRead();
         reject(error);
         this.close(error);
@@ -750,6 +752,13 @@ export class BaseIOStream {
   #bufferFull(): StreamBufferFullError {
     const error = new StreamBufferFullError("Reached maximum read buffer size");
     genLog.error("Reached maximum read buffer size");
+    if (this.#readPromise !== null) {
+      // Fail the read rather than let close() hand a readUntilClose a truncated result.
+      const reject = this.#readReject;
+      this.#readPromise.catch(noop);
+      this.#resetRead();
+      reject(new StreamClosedError(error));
+    }
     this.close(error);
     return error;
   }
