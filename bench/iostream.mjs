@@ -8,7 +8,8 @@
 //    (default 200k, 13 bytes each) and waits for all of them to come back. The server echoes
 //    each line: with IOStream, `await readUntil("\r\n")` then `write(line)`; raw, a 'data'
 //    handler splitting chunks on CRLF (carrying a partial line over) and `socket.write`
-//    per line.
+//    per line (and, second, the same with cork()/uncork() around each 'data' event, the
+//    best a raw server can do; IOStream batches the writes of one turn the same way).
 // 2. Bulk: a child process sends `megabytes` MiB (default 512) as fast as the socket takes
 //    them; the server reads with `await readBytes(65536)` in a loop, or raw, counts 'data'
 //    chunks.
@@ -85,6 +86,25 @@ function rawLineServer(socket) {
       socket.write(data.subarray(start, i + 2));
       start = i + 2;
     }
+    carry = start < data.length ? data.subarray(start) : null;
+  });
+  socket.on("error", () => {});
+}
+
+// The raw server at its best: writes of one 'data' event corked into one writev.
+function rawCorkedLineServer(socket) {
+  socket.setNoDelay(true);
+  let carry = null;
+  socket.on("data", (chunk) => {
+    const data = carry === null ? chunk : Buffer.concat([carry, chunk]);
+    let start = 0;
+    let i;
+    socket.cork();
+    while ((i = data.indexOf(CRLF, start)) !== -1) {
+      socket.write(data.subarray(start, i + 2));
+      start = i + 2;
+    }
+    socket.uncork();
     carry = start < data.length ? data.subarray(start) : null;
   });
   socket.on("error", () => {});
@@ -352,6 +372,14 @@ async function main() {
     "lines/s",
     lines,
     () => lineRound(rawLineServer, lines),
+    () => lineRound(ioStreamLineServer, lines),
+  );
+  console.log();
+  await compare(
+    `line echo against a raw server that corks each 'data' event's writes`,
+    "lines/s",
+    lines,
+    () => lineRound(rawCorkedLineServer, lines),
     () => lineRound(ioStreamLineServer, lines),
   );
   console.log();

@@ -181,6 +181,13 @@ describe("IOStream over TCP", () => {
     await assert.rejects(IOStream.connect({ host: "127.0.0.1", port }), StreamClosedError);
   });
 
+  test("connect() with bad options rejects and leaves the stream usable", async (t) => {
+    const stream = new IOStream(new net.Socket());
+    t.after(() => stream.close());
+    await assert.rejects(stream.connect({ host: "127.0.0.1", port: 70_000 }), RangeError);
+    assert.equal(stream.closed(), false);
+  });
+
   test("a second connect() fails with StreamStateError", async (t) => {
     const server = net.createServer((socket) => socket.destroy());
     const port = await listening(server);

@@ -120,6 +120,20 @@ function indexInChunk(chunk: Buffer, delimiter: Buffer, from: number): number {
   return length === 1 ? chunk.indexOf(first, stop) : chunk.indexOf(delimiter, stop);
 }
 
+/** Writes made in one turn of the loop: they complete together and share one Promise. */
+class WriteBatch {
+  promise: Promise<void> = DONE;
+  resolve: () => void = noop;
+  reject: (error: Error) => void = noop;
+  /** Writes handed to the socket whose callback has not run yet. */
+  remaining = 0;
+  /** The first error a write of the batch reported. */
+  error: Error | null = null;
+}
+
+const DONE: Promise<void> = Promise.resolve();
+const DONE_BATCH = new WriteBatch();
+
 function checkSize(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value <= 0) {
@@ -188,12 +202,14 @@ export class BaseIOStream {
   #lastDelimiterString: string;
   #lastDelimiter: Buffer;
 
-  // Pending writes, in the order given to the socket: the socket calls #onWriteDone once per
-  // write, in order, so one bound callback serves them all.
-  #writeResolves: (() => void)[];
-  #writeRejects: ((error: Error) => void)[];
-  #writePromises: Promise<void>[];
+  // Pending writes. The writes of one turn form a batch: the socket is corked at the first
+  // and uncorked on the next tick, so they leave in one writev and complete together, and
+  // share one Promise. The socket calls #onWriteDone once per write, in order, so one bound
+  // callback serves them all. #writeBatch is the batch still taking writes, if any.
+  #writeBatches: WriteBatch[];
   #writeHead: number;
+  #writeBatch: WriteBatch | null;
+  #newBatch: WriteBatch | null;
 
   // Listeners and executors bound once (no closure per read or write).
   readonly #onData: (chunk: Buffer) => void;
@@ -203,6 +219,7 @@ export class BaseIOStream {
   readonly #onWriteDone: (error?: Error | null) => void;
   readonly #readExecutor: (resolve: (value: any) => void, reject: (error: Error) => void) => void;
   readonly #writeExecutor: (resolve: () => void, reject: (error: Error) => void) => void;
+  readonly #uncork: () => void;
 
   /**
    * Wraps `socket`, which should carry bytes (no `setEncoding`) and not be read by anyone
@@ -245,10 +262,10 @@ export class BaseIOStream {
     this.#regexText = "";
     this.#lastDelimiterString = "";
     this.#lastDelimiter = EMPTY;
-    this.#writeResolves = [];
-    this.#writeRejects = [];
-    this.#writePromises = [];
+    this.#writeBatches = [];
     this.#writeHead = 0;
+    this.#writeBatch = null;
+    this.#newBatch = null;
     this.#onData = this.#handleData.bind(this);
     this.#onEnd = this.#handleEnd.bind(this);
     this.#onError = this.#handleError.bind(this);
@@ -259,9 +276,11 @@ export class BaseIOStream {
       this.#readReject = reject;
     };
     this.#writeExecutor = (resolve, reject) => {
-      this.#writeResolves.push(resolve);
-      this.#writeRejects.push(reject);
+      const batch = this.#newBatch!;
+      batch.resolve = resolve;
+      batch.reject = reject;
     };
+    this.#uncork = this.#flushBatch.bind(this);
     socket.on("data", this.#onData);
     socket.on("end", this.#onEnd);
     socket.on("error", this.#onError);
@@ -793,45 +812,73 @@ export class BaseIOStream {
         return rejected(new StreamBufferFullError("Reached maximum write buffer size"));
       }
     }
-    const promise = new Promise<void>(this.#writeExecutor);
-    this.#writePromises.push(promise);
+    let batch = this.#writeBatch;
+    if (batch === null) batch = this.#startBatch();
+    batch.remaining++;
     if (typeof chunk === "string") this.#socket.write(chunk, encoding ?? "utf8", this.#onWriteDone);
     else this.#socket.write(chunk, this.#onWriteDone);
-    return promise;
+    return batch.promise;
+  }
+
+  #startBatch(): WriteBatch {
+    const batch = new WriteBatch();
+    this.#newBatch = batch;
+    batch.promise = new Promise<void>(this.#writeExecutor);
+    this.#newBatch = null;
+    this.#writeBatches.push(batch);
+    this.#writeBatch = batch;
+    this.#socket.cork();
+    process.nextTick(this.#uncork);
+    return batch;
+  }
+
+  #flushBatch(): void {
+    this.#writeBatch = null;
+    const socket = this.#socket;
+    if (socket.writableCorked > 0) socket.uncork();
+    // Callbacks never run inline, but a batch whose writes all failed early may be done.
+    this.#settleCompleted();
   }
 
   /** True while written data waits to be flushed to the kernel. */
   writing(): boolean {
-    return this.#writeHead < this.#writeResolves.length;
+    return this.#writeHead < this.#writeBatches.length;
   }
 
   #handleWriteDone(error?: Error | null): void {
+    const batches = this.#writeBatches;
     const i = this.#writeHead;
-    const resolves = this.#writeResolves;
-    if (i >= resolves.length) return; // a callback after close() failed the write already
-    const resolve = resolves[i]!;
-    const reject = this.#writeRejects[i]!;
-    if (i + 1 === resolves.length) {
-      resolves.length = 0;
-      this.#writeRejects.length = 0;
-      this.#writePromises.length = 0;
-      this.#writeHead = 0;
-    } else {
-      resolves[i] = noop;
-      this.#writeRejects[i] = noop;
-      this.#writePromises[i] = undefined as unknown as Promise<void>;
-      this.#writeHead = i + 1;
-      if (i + 1 >= 1024 && (i + 1) * 2 >= resolves.length) {
-        resolves.splice(0, i + 1);
-        this.#writeRejects.splice(0, i + 1);
-        this.#writePromises.splice(0, i + 1);
+    if (i >= batches.length) return; // a callback after close() failed the write already
+    // Callbacks come in write order, so this one belongs to the first batch still waiting.
+    let batch = batches[i]!;
+    for (let j = i; batch.remaining === 0 && j + 1 < batches.length;) batch = batches[++j]!;
+    if (error && batch.error === null) batch.error = error;
+    batch.remaining--;
+    this.#settleCompleted();
+  }
+
+  /** Settles, in order, the batches that are closed to new writes and fully written. */
+  #settleCompleted(): void {
+    const batches = this.#writeBatches;
+    while (this.#writeHead < batches.length) {
+      const i = this.#writeHead;
+      const batch = batches[i]!;
+      if (batch.remaining > 0 || batch === this.#writeBatch) return;
+      if (i + 1 === batches.length) {
+        batches.length = 0;
         this.#writeHead = 0;
+      } else {
+        batches[i] = DONE_BATCH;
+        this.#writeHead = i + 1;
       }
+      if (batch.error !== null) {
+        batch.promise.catch(noop);
+        batch.reject(new StreamClosedError(batch.error));
+        this.#handleError(batch.error);
+        return; // closing failed the rest
+      }
+      batch.resolve();
     }
-    if (error) {
-      reject(new StreamClosedError(error));
-      this.#handleError(error);
-    } else resolve();
   }
 
   // ---------------------------------------------------------------- closing
@@ -915,17 +962,16 @@ export class BaseIOStream {
       promise.catch(noop);
       reject(new StreamClosedError(closedError));
     }
-    const rejects = this.#writeRejects;
-    const promises = this.#writePromises;
+    const batches = this.#writeBatches;
     const start = this.#writeHead;
-    if (start < rejects.length) {
-      this.#writeResolves = [];
-      this.#writeRejects = [];
-      this.#writePromises = [];
+    if (start < batches.length) {
+      this.#writeBatches = [];
       this.#writeHead = 0;
-      for (let i = start; i < rejects.length; i++) {
-        promises[i]!.catch(noop);
-        rejects[i]!(new StreamClosedError(closedError));
+      this.#writeBatch = null;
+      for (let i = start; i < batches.length; i++) {
+        const batch = batches[i]!;
+        batch.promise.catch(noop);
+        batch.reject(new StreamClosedError(closedError));
       }
     }
     this._signalClosed(closedError);

@@ -83,10 +83,14 @@ export class IOStream extends BaseIOStream {
     if (this.#connecting || this.#connectPromise !== null) {
       return Promise.reject(new StreamStateError("Already connecting", "ERR_ALREADY_CONNECTING"));
     }
+    try {
+      // Bad options (a port out of range, …) throw here, before anything is under way.
+      this.socket.connect(address);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.#connecting = true;
-    const promise = this.#waitConnect();
-    this.socket.connect(address);
-    return promise;
+    return this.#waitConnect();
   }
 
   #waitConnect(): Promise<this> {
