@@ -99,7 +99,7 @@ export function rejected<T>(error: Error): Promise<T> {
 }
 
 // How far indexInChunk looks in plain JS before it calls Buffer#indexOf.
-const INLINE_SCAN = 256;
+const INLINE_SCAN = 64;
 
 /**
  * The first full occurrence of `delimiter` in `chunk` at or after `from`, or -1.
