@@ -663,6 +663,8 @@ describe("PipeIOStream", () => {
     assert.equal((reader.socket as net.Socket).readable, true);
     assert.equal((writer.socket as net.Socket).writable, true);
     assert.equal((writer.socket as net.Socket).readable, false);
+    const error = await reader.write("x").catch((e: unknown) => e);
+    assert.ok(error instanceof StreamClosedError, "the read end cannot be written");
     assert.equal(typeof reader.fd, "number");
   });
 });

@@ -649,6 +649,19 @@ export function ioStreamContract(transport: Transport): void {
       });
     }
 
+    test("write Promises resolve in write order, across turns of the loop", async (t) => {
+      const { reader, writer } = await pair(t);
+      const order: number[] = [];
+      const writes: Promise<unknown>[] = [];
+      for (let i = 0; i < 6; i++) {
+        writes.push(writer.write(`${i}`).then(() => order.push(i)));
+        if (i % 2 === 1) await new Promise((resolve) => setImmediate(resolve));
+      }
+      await Promise.all(writes);
+      assert.deepEqual(order, [0, 1, 2, 3, 4, 5]);
+      assert.equal((await reader.readBytes(6)).toString(), "012345");
+    });
+
     test("reading() and writing() tell what is pending", async (t) => {
       const { reader, writer } = await pair(t);
       assert.equal(reader.reading(), false);
