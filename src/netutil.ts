@@ -405,7 +405,8 @@ export async function bindUnixSocket(
  * is logged and its socket destroyed.
  *
  * @param server - a listening server, from {@link bindSockets} or any `net.Server`.
- * @returns a function that detaches the callback; later connections queue again.
+ * @returns a function that detaches the callback; later connections queue again (on a server
+ *   already closed, the queued connections are closed instead).
  * @throws TypeError if the server already has an accept handler.
  */
 export function addAcceptHandler(
@@ -425,6 +426,8 @@ export function addAcceptHandler(
   }
   return () => {
     if (state.handler === callback) state.handler = null;
+    // A closed server will never hand its queue to anyone: close those connections.
+    if (!server.listening) for (const socket of state.pending.splice(0)) socket.destroy();
   };
 }
 

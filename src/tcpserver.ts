@@ -161,8 +161,8 @@ export class TCPServer {
    */
   stop(): void {
     for (const [server, remove] of this.#servers) {
-      remove();
       if (server.listening) server.close();
+      remove();
     }
     this.#servers.clear();
   }
