@@ -29,7 +29,7 @@
 
 import { readFileSync } from "node:fs";
 import net from "node:net";
-import type { Duplex } from "node:stream";
+import type { Duplex, Readable, Writable } from "node:stream";
 import tls from "node:tls";
 import { IOLoop } from "./ioloop.js";
 import { genLog } from "./log.js";
@@ -160,7 +160,14 @@ const RESET_CODES = new Set([
   "ERR_STREAM_PREMATURE_CLOSE",
 ]);
 
+/** How long `close()` waits for written data to flush before destroying the socket, in ms. */
+export const CLOSE_LINGER_MS = 1000;
+
 function noop(): void {}
+
+function destroySocket(socket: Duplex): void {
+  socket.destroy();
+}
 
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
@@ -171,6 +178,28 @@ function rejected<T>(error: Error): Promise<T> {
   const promise = Promise.reject(error);
   promise.catch(noop);
   return promise;
+}
+
+// How far indexInChunk looks in plain JS before it calls Buffer#indexOf.
+const INLINE_SCAN = 256;
+
+/**
+ * The first full occurrence of `delimiter` in `chunk` at or after `from`, or -1.
+ * Lines are short (HTTP headers, line protocols) and a call into Buffer#indexOf costs more
+ * than scanning a few dozen bytes, so the first INLINE_SCAN bytes are searched in JS.
+ */
+function indexInChunk(chunk: Buffer, delimiter: Buffer, from: number): number {
+  const length = delimiter.length;
+  const first = delimiter[0]!;
+  const last = chunk.length - length;
+  const stop = Math.min(last + 1, from + INLINE_SCAN);
+  outer: for (let i = from; i < stop; i++) {
+    if (chunk[i] !== first) continue;
+    for (let k = 1; k < length; k++) if (chunk[i + k] !== delimiter[k]) continue outer;
+    return i;
+  }
+  if (stop > last) return -1;
+  return length === 1 ? chunk.indexOf(first, stop) : chunk.indexOf(delimiter, stop);
 }
 
 function checkSize(name: string, value: number | undefined, fallback: number): number {
@@ -531,10 +560,7 @@ export class BaseIOStream {
       const chunk = chunks[c]!;
       const chunkLength = chunk.length;
       if (position < chunkLength) {
-        const i =
-          length === 1
-            ? chunk.indexOf(delimiter[0]!, position)
-            : chunk.indexOf(delimiter, position);
+        const i = indexInChunk(chunk, delimiter, position);
         if (i !== -1) {
           end = base + i + length;
           break;
@@ -665,19 +691,20 @@ export class BaseIOStream {
       this.#dropHead();
       return offset === 0 ? first : first.subarray(offset);
     }
+    // The result spans chunks: the one copy. TypedArray#set is a plain memcpy.
     const out = Buffer.allocUnsafe(n);
-    first.copy(out, 0, offset);
+    out.set(offset === 0 ? first : first.subarray(offset), 0);
     let filled = available;
     this.#dropHead();
     while (filled < n) {
       const chunk = chunks[this.#head]!;
       const want = n - filled;
       if (chunk.length <= want) {
-        chunk.copy(out, filled);
+        out.set(chunk, filled);
         filled += chunk.length;
         this.#dropHead();
       } else {
-        chunk.copy(out, filled, 0, want);
+        out.set(chunk.subarray(0, want), filled);
         this.#offset = want;
         filled = n;
       }
@@ -757,14 +784,16 @@ export class BaseIOStream {
   #updateFlow(): void {
     if (this.#closed) return;
     const wantData = this.#readPromise !== null || this.#size < this.readChunkSize;
+    const socket = this.#socket;
+    if (typeof socket.pause !== "function") return; // a write-only pipe
     if (wantData) {
       if (this.#paused) {
         this.#paused = false;
-        this.#socket.resume();
+        socket.resume();
       }
     } else if (!this.#paused) {
       this.#paused = true;
-      this.#socket.pause();
+      socket.pause();
     }
   }
 
@@ -901,9 +930,27 @@ export class BaseIOStream {
     this.#signalClosed();
   }
 
-  /** Destroys the underlying socket; subclasses with more to release extend it. */
+  /**
+   * Shuts the socket down: at once after an error; otherwise with `end()` (FIN, TLS
+   * close_notify) once output already handed to the socket is flushed (TLS encrypts and sends
+   * asynchronously, so `write(x); close()` still delivers `x`, as in Tornado), then destroys
+   * it, after at most {@link CLOSE_LINGER_MS}. Ending first also keeps the kernel from
+   * answering late data (a TLS 1.3 session ticket) with a reset that the peer would see
+   * instead of a clean close.
+   */
   protected _closeSocket(): void {
-    this.#socket.destroy();
+    const socket = this.#socket;
+    if (this.error !== null || !socket.writable || typeof socket.end !== "function") {
+      socket.destroy();
+      return;
+    }
+    const timer = setTimeout(destroySocket, CLOSE_LINGER_MS, socket);
+    timer.unref();
+    socket.once("finish", () => {
+      clearTimeout(timer);
+      socket.destroy();
+    });
+    socket.end();
   }
 
   #signalClosed(): void {
@@ -1309,7 +1356,7 @@ export class PipeIOStream extends BaseIOStream {
    * @throws RangeError for a size option that is not a positive integer; the errors of
    *   `new net.Socket({ fd })` for a descriptor Node cannot wrap (a regular file).
    */
-  constructor(fdOrSocket: number | Duplex, options: PipeIOStreamOptions = {}) {
+  constructor(fdOrSocket: number | Readable | Writable, options: PipeIOStreamOptions = {}) {
     let socket: Duplex;
     let fd: number | null = null;
     if (typeof fdOrSocket === "number") {
@@ -1318,13 +1365,16 @@ export class PipeIOStream extends BaseIOStream {
       const readable = options.readable ?? mode !== 1;
       const writable = options.writable ?? mode !== 0;
       socket = new net.Socket({ fd, readable, writable });
-    } else socket = fdOrSocket;
+    } else {
+      // Only the half the pipe has is used: no reads on a Writable, no writes on a Readable.
+      socket = fdOrSocket as Duplex;
+    }
     super(socket, options);
     this.fd = fd;
   }
 
   /** The Node stream under this one. */
-  get socket(): Duplex {
+  get socket(): Readable | Writable | Duplex {
     return this._socket;
   }
 }
