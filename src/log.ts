@@ -7,51 +7,37 @@
  * when the record will be written. An `Error` passed after the placeholders' arguments is the
  * record's error (Tornado's `exc_info`): its stack is printed under the message.
  *
- * Records go to sinks ({@link LogSink}); the default sink writes Tornado's format to stderr.
+ * Records go to sinks ({@link LogSink}): the default one writes Tornado's format to stderr;
+ * {@link enablePrettyLogging} sets up Tornado's full format (`[I 240101 12:00:00 web:2250] …`,
+ * coloured on a terminal) on stderr and in size- or time-rotated files, or one JSON object per
+ * line. {@link consoleSink} and {@link pinoSink} hand records to a console or a pino logger.
  *
  * Main exports: {@link Logger}, {@link getLogger}, {@link accessLog}, {@link appLog},
- * {@link genLog}, {@link addSink}, {@link removeSink}, {@link setSinks}, {@link LogRecord}.
+ * {@link genLog}, {@link addSink}, {@link removeSink}, {@link setSinks}, {@link LogRecord},
+ * {@link LogFormatter}, {@link JSONFormatter}, {@link StreamSink}, {@link FileSink},
+ * {@link enablePrettyLogging}.
  */
 
+import { basename } from "node:path";
+import { fileURLToPath } from "node:url";
 import { format } from "node:util";
+import { FileSink, LoggingConfigError, type RotateWhen } from "./log/files.js";
+import { formatRecord, JSONFormatter, LogFormatter } from "./log/format.js";
+import {
+  type CallerLocation,
+  LEVEL_NONE,
+  type LevelName,
+  LEVELS,
+  type LogFilter,
+  type LogRecord,
+  type LogRecordFormatter,
+  type LogSink,
+} from "./log/record.js";
 
-/** Level names, lowest first. */
-export type LevelName = "debug" | "info" | "warning" | "error" | "critical";
-
-/** Numeric levels, as in Python's `logging`. */
-export const LEVELS: Readonly<Record<LevelName, number>> = Object.freeze({
-  debug: 10,
-  info: 20,
-  warning: 30,
-  error: 40,
-  critical: 50,
-});
-
-/** Level number that disables a logger entirely. */
-export const LEVEL_NONE = 100;
-
-/** One log event, as handed to sinks. */
-export interface LogRecord {
-  /** Logger name, e.g. `tornado.access`. */
-  readonly name: string;
-  readonly level: LevelName;
-  readonly levelNo: number;
-  /** The message with its arguments substituted. */
-  readonly message: string;
-  /** The message template as given. */
-  readonly template: string;
-  /** The arguments given after the template (without the trailing error). */
-  readonly args: readonly unknown[];
-  /** The error attached to the record (Tornado's `exc_info`), if any. */
-  readonly error: unknown;
-  /** Wall-clock time of the event, ms since the epoch. */
-  readonly time: number;
-}
-
-/** Where log records go: a formatter writing to stderr, a file, pino, console, a test capture. */
-export interface LogSink {
-  write(record: LogRecord): void;
-}
+export * from "./log/adapters.js";
+export * from "./log/files.js";
+export * from "./log/format.js";
+export * from "./log/record.js";
 
 const placeholderRe = /%[sdifjoOc%]/g;
 
@@ -61,13 +47,53 @@ function countPlaceholders(template: string): number {
   return n;
 }
 
-/** Decides before the sinks whether a record is written; return false to drop it. */
-export type LogFilter = (record: LogRecord) => boolean;
-
 let sinks: LogSink[] = [];
 let filters: LogFilter[] = [];
 const loggers = new Map<string, Logger>();
 let rootLevel: number = LEVELS.info;
+/** Whether any sink wants the caller's location (recomputed when the sinks change). */
+let callerWanted = false;
+
+function sinksChanged(): void {
+  callerWanted = sinks.some((s) => s.wantsCaller === true);
+}
+
+// The caller is the first stack frame outside this file.
+const THIS_FILE = import.meta.url;
+const THIS_PATH = fileURLToPath(import.meta.url);
+type CallSites = NodeJS.CallSite[];
+
+function captureCaller(): CallerLocation | undefined {
+  const savedPrepare = Error.prepareStackTrace;
+  const savedLimit = Error.stackTraceLimit;
+  const holder: { stack?: unknown } = {};
+  try {
+    // Structured frames instead of a formatted stack: no string parsing, and few frames.
+    Error.prepareStackTrace = (_error, sites) => sites;
+    Error.stackTraceLimit = 12;
+    Error.captureStackTrace(holder, captureCaller);
+    const sites = holder.stack as CallSites | undefined;
+    if (!Array.isArray(sites)) return undefined;
+    for (const site of sites) {
+      const file = site.getFileName();
+      if (file === undefined || file === null || file === THIS_FILE || file === THIS_PATH) continue;
+      const path = file.startsWith("file:") ? fileURLToPath(file) : file;
+      const name = basename(path);
+      const dot = name.lastIndexOf(".");
+      return {
+        file: path,
+        module: dot > 0 ? name.slice(0, dot) : name,
+        line: site.getLineNumber() ?? 0,
+      };
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    Error.prepareStackTrace = savedPrepare;
+    Error.stackTraceLimit = savedLimit;
+  }
+}
 
 /** A named logger. Get one with {@link getLogger}. */
 export class Logger {
@@ -93,22 +119,27 @@ export class Logger {
     return LEVELS[level] >= this.level && sinks.length > 0;
   }
 
+  /** Writes a record at debug level. */
   debug(template: string, ...args: unknown[]): void {
     this.log("debug", template, args);
   }
 
+  /** Writes a record at info level. */
   info(template: string, ...args: unknown[]): void {
     this.log("info", template, args);
   }
 
+  /** Writes a record at warning level. */
   warning(template: string, ...args: unknown[]): void {
     this.log("warning", template, args);
   }
 
+  /** Writes a record at error level. */
   error(template: string, ...args: unknown[]): void {
     this.log("error", template, args);
   }
 
+  /** Writes a record at critical level. */
   critical(template: string, ...args: unknown[]): void {
     this.log("critical", template, args);
   }
@@ -125,7 +156,13 @@ export class Logger {
         args = args.slice(0, -1);
       }
     }
-    const message = args.length === 0 ? template : format(template, ...args);
+    let message: string;
+    try {
+      message = args.length === 0 ? String(template) : format(template, ...args);
+    } catch (formatError) {
+      // An argument whose toString throws must not break the code that logs.
+      message = `Bad message (${String(formatError)}): ${String(template)}`;
+    }
     const record: LogRecord = {
       name: this.name,
       level,
@@ -135,6 +172,7 @@ export class Logger {
       args,
       error,
       time: Date.now(),
+      caller: callerWanted ? captureCaller() : undefined,
     };
     for (const filter of filters) if (!filter(record)) return;
     for (const sink of sinks) {
@@ -149,7 +187,7 @@ export class Logger {
 
 function toLevelNo(level: LevelName | number): number {
   if (typeof level === "number") return level;
-  const n = LEVELS[level];
+  const n = LEVELS[String(level).toLowerCase() as LevelName];
   if (n === undefined) throw new RangeError(`unknown log level: ${String(level)}`);
   return n;
 }
@@ -164,7 +202,10 @@ export function getLogger(name: string): Logger {
   return logger;
 }
 
-/** Sets the global level (loggers without their own level follow it). `"none"` silences. */
+/**
+ * Sets the global level (loggers without their own level follow it). `"none"` silences.
+ * @throws RangeError for an unknown level name.
+ */
 export function setLevel(level: LevelName | "none" | number): void {
   rootLevel = level === "none" ? LEVEL_NONE : toLevelNo(level);
 }
@@ -177,11 +218,13 @@ export function getLevel(): number {
 /** Adds a sink; records go to every sink in the order added. */
 export function addSink(sink: LogSink): void {
   sinks.push(sink);
+  sinksChanged();
 }
 
 /** Removes a sink added with {@link addSink}. */
 export function removeSink(sink: LogSink): void {
   sinks = sinks.filter((s) => s !== sink);
+  sinksChanged();
 }
 
 /** Adds a filter run before the sinks (test captures such as `ExpectLog` use this). */
@@ -198,6 +241,7 @@ export function removeFilter(filter: LogFilter): void {
 export function setSinks(next: LogSink[]): LogSink[] {
   const previous = sinks;
   sinks = [...next];
+  sinksChanged();
   return previous;
 }
 
@@ -206,44 +250,137 @@ export function getSinks(): readonly LogSink[] {
   return sinks;
 }
 
-function pad2(n: number): string {
-  return n < 10 ? `0${n}` : String(n);
-}
-
-/** Tornado's date format `%y%m%d %H:%M:%S`, local time. */
-export function formatLogTime(time: number): string {
-  const d = new Date(time);
-  return (
-    pad2(d.getFullYear() % 100) +
-    pad2(d.getMonth() + 1) +
-    pad2(d.getDate()) +
-    " " +
-    pad2(d.getHours()) +
-    ":" +
-    pad2(d.getMinutes()) +
-    ":" +
-    pad2(d.getSeconds())
-  );
-}
-
-/** Formats a record as Tornado does: `[I 240101 12:00:00 web] message`, error stack indented. */
-export function formatRecord(record: LogRecord): string {
-  const short = record.name.slice(record.name.lastIndexOf(".") + 1);
-  let text = `[${record.level[0]!.toUpperCase()} ${formatLogTime(record.time)} ${short}] ${record.message}`;
-  if (record.error !== undefined) {
-    const error = record.error;
-    const detail = error instanceof Error ? (error.stack ?? String(error)) : String(error);
-    text += `\n${detail}`;
-  }
-  return text.includes("\n") ? text.replace(/\n/g, "\n    ") : text;
-}
-
-/** The default sink: Tornado's format on stderr. */
+/** The default sink: Tornado's format (without colour or caller) on stderr. */
 export const stderrSink: LogSink = {
   write(record) {
     process.stderr.write(`${formatRecord(record)}\n`);
   },
 };
+
+/** Writes each record, formatted, as one line to a stream (stderr, stdout, a socket). */
+export class StreamSink implements LogSink {
+  readonly stream: NodeJS.WritableStream;
+  readonly formatter: LogRecordFormatter;
+
+  /**
+   * @param stream - where lines go. @defaultValue process.stderr
+   * @param formatter - @defaultValue a {@link LogFormatter} for `stream` (coloured on a terminal)
+   */
+  constructor(stream: NodeJS.WritableStream = process.stderr, formatter?: LogRecordFormatter) {
+    this.stream = stream;
+    this.formatter = formatter ?? new LogFormatter({ stream });
+  }
+
+  get wantsCaller(): boolean {
+    return this.formatter.wantsCaller === true;
+  }
+
+  write(record: LogRecord): void {
+    this.stream.write(`${this.formatter.format(record)}\n`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// enablePrettyLogging
+
+/**
+ * Tornado's logging options (`--logging`, `--log_to_stderr`, `--log_file_prefix`, …), as
+ * `tornado-ts/options` defines them.
+ */
+export interface PrettyLoggingOptions {
+  /** Level for all loggers; `"none"` or null leaves logging alone. @defaultValue "info" */
+  logging?: LevelName | "none" | null;
+  /**
+   * Log to stderr (coloured on a terminal). By default only when no file is set and no other
+   * sink than the default one is installed. @defaultValue null
+   */
+  logToStderr?: boolean | null;
+  /** Log to this file (rotated per `logRotateMode`). @defaultValue null */
+  logFilePrefix?: string | null;
+  /** Size rotation: bytes per file. @defaultValue 100000000 */
+  logFileMaxSize?: number;
+  /** Rotated files kept. @defaultValue 10 */
+  logFileNumBackups?: number;
+  /** Time rotation: the unit. @defaultValue "midnight" */
+  logRotateWhen?: RotateWhen;
+  /** Time rotation: units between rotations. @defaultValue 1 */
+  logRotateInterval?: number;
+  /** `"size"` or `"time"`. @defaultValue "size" */
+  logRotateMode?: "size" | "time";
+  /** Write JSON lines ({@link JSONFormatter}) instead of Tornado's format. @defaultValue false */
+  logJson?: boolean;
+}
+
+/** The defaults of {@link PrettyLoggingOptions}, as Tornado's `define_logging_options` has them. */
+export const PRETTY_LOGGING_DEFAULTS: Readonly<Required<PrettyLoggingOptions>> = Object.freeze({
+  logging: "info",
+  logToStderr: null,
+  logFilePrefix: null,
+  logFileMaxSize: 100_000_000,
+  logFileNumBackups: 10,
+  logRotateWhen: "midnight",
+  logRotateInterval: 1,
+  logRotateMode: "size",
+  logJson: false,
+});
+
+/**
+ * Turns on formatted logging as configured (Tornado's `enable_pretty_logging`; the options
+ * module calls it after parsing the command line): sets the level, adds a rotating file sink
+ * when `logFilePrefix` is set, and a stderr sink in Tornado's format (coloured on a terminal)
+ * when asked to or when nothing else would log. The plain default stderr sink is replaced.
+ *
+ * @param options - see {@link PrettyLoggingOptions}; unset fields take the defaults.
+ * @param logger - set this logger's level instead of the global one.
+ * @returns the sinks added (close a {@link FileSink} with `close()` when done).
+ * @throws LoggingConfigError (`ERR_LOGGING_CONFIG`) for a bad rotate mode or level.
+ */
+export function enablePrettyLogging(
+  options: PrettyLoggingOptions = {},
+  logger?: Logger,
+): LogSink[] {
+  const o = { ...PRETTY_LOGGING_DEFAULTS, ...withoutUndefined(options) };
+  if (o.logging === null || String(o.logging).toLowerCase() === "none") return [];
+  let levelNo: number;
+  try {
+    levelNo = toLevelNo(o.logging as LevelName);
+  } catch (error) {
+    throw new LoggingConfigError(`unknown log level: ${String(o.logging)}`, { cause: error });
+  }
+  if (o.logRotateMode !== "size" && o.logRotateMode !== "time") {
+    throw new LoggingConfigError(
+      `The value of log_rotate_mode option should be "size" or "time", not "${String(o.logRotateMode)}".`,
+    );
+  }
+  if (logger !== undefined) logger.setLevel(levelNo);
+  else rootLevel = levelNo;
+  const added: LogSink[] = [];
+  if (o.logFilePrefix) {
+    const file = new FileSink(o.logFilePrefix, {
+      formatter: o.logJson ? new JSONFormatter() : new LogFormatter({ color: false }),
+      rotateMode: o.logRotateMode,
+      maxBytes: o.logFileMaxSize,
+      backupCount: o.logFileNumBackups,
+      when: o.logRotateWhen,
+      interval: o.logRotateInterval,
+    });
+    added.push(file);
+  }
+  const hadDefault = sinks.includes(stderrSink);
+  const othersExist = sinks.some((s) => s !== stderrSink) || added.length > 0;
+  // The plain default sink gives way to what is configured here.
+  if (hadDefault) sinks = sinks.filter((s) => s !== stderrSink);
+  if (o.logToStderr === true || (o.logToStderr === null && !othersExist)) {
+    added.push(new StreamSink(process.stderr, o.logJson ? new JSONFormatter() : undefined));
+  }
+  sinks.push(...added);
+  sinksChanged();
+  return added;
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 sinks.push(stderrSink);
 
