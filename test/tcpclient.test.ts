@@ -524,7 +524,7 @@ test("connects from the given source port, on loopback by default", async (t) =>
 });
 
 class NeverResolver extends Resolver {
-  resolve(): Promise<ResolvedAddress[]> {
+  override resolve(): Promise<ResolvedAddress[]> {
     return new Promise(() => {});
   }
 }
