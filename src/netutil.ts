@@ -715,7 +715,9 @@ const SSL_CONTEXT = Symbol("tornado-ts.SSLContext");
 
 /**
  * TLS settings ready for a connection: a `SecureContext` (certificates, ciphers, versions)
- * plus the per-connection flags Node keeps outside it. Spread it into `tls.connect`,
+ * plus the per-connection flags Node keeps outside it, and the options the context was built
+ * from when there were some (`key`, `cert`, `ca`, …: `tls.createServer` ignores
+ * `secureContext` and builds its own from them). Spread it into `tls.connect`,
  * `new tls.TLSSocket` or `tls.createServer` options. Made by {@link sslOptionsToContext}.
  */
 export type SSLContext = Readonly<
@@ -749,7 +751,11 @@ export interface TornadoSSLOptions {
 }
 
 /** Anything {@link sslOptionsToContext} accepts. */
-export type SSLOptions = SecureContext | SSLContext | TornadoSSLOptions | tls.SecureContextOptions;
+export type SSLOptions =
+  | SecureContext
+  | SSLContext
+  | TornadoSSLOptions
+  | (tls.SecureContextOptions & tls.TlsOptions & tls.ConnectionOptions);
 
 const TORNADO_KEYS = new Set([
   "certfile",
@@ -869,6 +875,8 @@ export function sslOptionsToContext(options: SSLOptions, serverSide = false): SS
     }
     const level = certReqsLevel(o.cert_reqs ?? (serverSide ? 0 : 2));
     return brand({
+      // The options stay too: a tls.Server builds its own context from them.
+      ...context,
       secureContext: buildContext(context),
       // Servers ask for a certificate unless CERT_NONE; CERT_OPTIONAL accepts none or a bad one.
       requestCert: serverSide ? level > 0 : false,

@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { test } from "node:test";
-import { connect as tlsConnect, type TLSSocket } from "node:tls";
+import { createSecureContext, connect as tlsConnect, type TLSSocket } from "node:tls";
 import { type IOStream, SSLIOStream } from "../src/iostream.js";
 import { appLog, genLog } from "../src/log.js";
 import { bindSockets, type PeerAddress, SSLOptionsError } from "../src/netutil.js";
@@ -206,15 +206,6 @@ test("a TLS server serves SSLIOStreams", async (t) => {
   assert.equal(String(data), "back\n");
 });
 
-/** Waits until every stream the server got, except `keep`, is closed. */
-async function othersClosed(server: QueueServer, keep: IOStream): Promise<void> {
-  await Promise.all(
-    server.streams
-      .filter((s) => s !== keep)
-      .map((s) => (s.closed() ? undefined : new Promise((r) => s.setCloseCallback(() => r(null))))),
-  );
-}
-
 test("a failed TLS handshake is logged once and harms no other connection", async (t) => {
   const server = new QueueServer({ ssl: { certfile: CERT, keyfile: KEY } });
   t.after(() => server.shutdown());
@@ -225,10 +216,11 @@ test("a failed TLS handshake is logged once and harms no other connection", asyn
   const plainClosed = once(plain, "close");
   plain.write("GET / HTTP/1.0\r\n\r\n");
   const good = await tlsClient(t, server.port);
-  const goodStream = server.streams.at(-1)!;
+  const goodStream = await server.next();
   await plainClosed;
-  await othersClosed(server, goodStream);
   assert.equal(warnings.matched, 1);
+  assert.match(warnings.records[0]!.message, /SSL Error on 127\.0\.0\.1:\d+: .*http request/);
+  assert.equal(server.streams.length, 1, "the failed client never reaches handleStream");
   good.write("still fine\n");
   assert.equal((await goodStream.readUntil("\n")).toString(), "still fine\n");
 });
@@ -241,17 +233,106 @@ test("a TLS client that resets or leaves before the handshake is closed silently
   // Reset mid-accept: RST right after connecting.
   const reset = await rawConnect(t, server.port);
   reset.resetAndDestroy();
-  // EOF before the handshake.
-  const early = await rawConnect(t, server.port);
-  early.end();
   // Reset in the middle of the handshake.
   const half = await rawConnect(t, server.port);
   half.write(Buffer.from("16030100", "hex"));
-  const good = await tlsClient(t, server.port);
-  const goodStream = server.streams.at(-1)!;
   half.resetAndDestroy();
-  await othersClosed(server, goodStream);
-  assert.equal(anything.matched, 0, anything.records.map((r) => r.message).join("; "));
+  // EOF before the handshake: the server closes its side.
+  const early = await rawConnect(t, server.port);
+  const earlyClosed = once(early, "close");
+  early.end();
+  // Connections after them are served.
+  const good = await tlsClient(t, server.port);
+  const goodStream = await server.next();
   good.write("ok\n");
   assert.equal((await goodStream.readUntil("\n")).toString(), "ok\n");
+  await earlyClosed;
+  assert.equal(anything.matched, 0, anything.records.map((r) => r.message).join("; "));
+  assert.equal(server.streams.length, 1);
+});
+
+/** Echoes one line on each connection, keeping the streams. */
+class EchoOnceServer extends QueueServer {
+  override handleStream(stream: IOStream, address: PeerAddress): void {
+    super.handleStream(stream, address);
+    stream.readUntil("\n").then(
+      (line) => stream.write(line),
+      () => {},
+    );
+  }
+}
+
+test("client certificates are verified as cert_reqs says", async (t) => {
+  const OTHER_CERT = fixture("network", "other.crt");
+  const OTHER_KEY = fixture("network", "other.key");
+  /** Connects (with a client certificate or none): "served" if the line echoes back. */
+  const attempt = async (server: QueueServer, clientCert?: [string, string]) => {
+    const socket = tlsConnect({
+      port: server.port,
+      host: "127.0.0.1",
+      ca: [CERT_PEM],
+      ...(clientCert
+        ? { cert: readFileSync(clientCert[0]), key: readFileSync(clientCert[1]) }
+        : {}),
+    });
+    t.after(() => socket.destroy());
+    return new Promise<"served" | "closed">((resolve) => {
+      socket.on("error", () => {});
+      socket.once("secureConnect", () => socket.write("hi\n"));
+      socket.once("data", () => resolve("served"));
+      socket.once("close", () => resolve("closed"));
+    });
+  };
+
+  const required = new EchoOnceServer({
+    ssl: { certfile: CERT, keyfile: KEY, ca_certs: CERT, cert_reqs: "CERT_REQUIRED" },
+  });
+  t.after(() => required.shutdown());
+  await required.listen(0, "127.0.0.1");
+  {
+    using rejected = new ExpectLog(genLog, /client certificate rejected/, { level: "warning" });
+    assert.equal(await attempt(required), "closed");
+    assert.equal(await attempt(required, [OTHER_CERT, OTHER_KEY]), "closed");
+    assert.equal(rejected.matched, 2);
+    assert.match(rejected.records[0]!.message, /no certificate/);
+    assert.match(rejected.records[1]!.message, /DEPTH_ZERO_SELF_SIGNED_CERT/);
+  }
+  assert.equal(required.streams.length, 0);
+  assert.equal(await attempt(required, [CERT, KEY]), "served");
+  const stream = required.streams[0] as SSLIOStream;
+  assert.equal(stream.socket.authorized, true);
+  assert.equal(stream.socket.getPeerCertificate().subject.CN, "localhost");
+
+  const optional = new EchoOnceServer({
+    ssl: { certfile: CERT, keyfile: KEY, ca_certs: CERT, cert_reqs: "CERT_OPTIONAL" },
+  });
+  t.after(() => optional.shutdown());
+  await optional.listen(0, "127.0.0.1");
+  assert.equal(await attempt(optional), "served");
+  assert.equal((optional.streams[0] as SSLIOStream).socket.authorized, false);
+});
+
+test("a server with a bare tls.SecureContext serves TLS once the handshake is done", async (t) => {
+  const context = createSecureContext({ cert: CERT_PEM, key: readFileSync(KEY) });
+  const server = new QueueServer({ ssl: context });
+  t.after(() => server.shutdown());
+  await server.listen(0, "127.0.0.1");
+  const client = await tlsClient(t, server.port);
+  const stream = await server.next();
+  assert.ok(stream instanceof SSLIOStream);
+  client.write("bare\n");
+  assert.equal((await stream.readUntil("\n")).toString(), "bare\n");
+  // A failed handshake is logged by the stream and served to nobody.
+  using warnings = new ExpectLog(genLog, /SSL Error/, { level: "warning" });
+  const plain = await rawConnect(t, server.port);
+  const closed = once(plain, "close");
+  plain.write("GET / HTTP/1.0\r\n\r\n");
+  await closed;
+  assert.equal(warnings.matched, 1);
+  assert.equal(server.streams.length, 1);
+  // Client certificates cannot be checked without the options a tls.Server needs.
+  assert.throws(
+    () => new TCPServer({ ssl: { secureContext: context, requestCert: true } }),
+    /bare tls.SecureContext/,
+  );
 });
