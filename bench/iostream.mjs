@@ -2,12 +2,14 @@
 // IOStream benchmarks, side by side with the same work written straight on net.Socket.
 //
 //   npm run build && node bench/iostream.mjs [lines] [megabytes]
+//   node bench/iostream.mjs --memory-only     (section 3 only)
 //
 // 1. Line protocol: a raw net client (a child process) pipelines `lines` short lines
 //    (default 200k, 13 bytes each) and waits for all of them to come back. The server echoes
 //    each line: with IOStream, `await readUntil("\r\n")` then `write(line)`; raw, a 'data'
 //    handler splitting chunks on CRLF (carrying a partial line over) and `socket.write`
-//    per line.
+//    per line (and, second, the same with cork()/uncork() around each 'data' event, the
+//    best a raw server can do; IOStream batches the writes of one turn the same way).
 // 2. Bulk: a child process sends `megabytes` MiB (default 512) as fast as the socket takes
 //    them; the server reads with `await readBytes(65536)` in a loop, or raw, counts 'data'
 //    chunks.
@@ -16,6 +18,7 @@
 //    so the socket is out of the picture). Flat means the time per byte does not grow with
 //    the chunk count; a naive reader that concatenates and rescans per chunk is shown for
 //    reference.
+// 4. HTTP/1 header blocks (readUntil and readUntilRegex with maxBytes) of pipelined requests.
 // Each contender runs several rounds, alternating; medians are reported. A ratio above 1
 // means IOStream is faster. Targets: >= 0.8x raw for 1 and 2; flat for 3.
 import { spawn } from "node:child_process";
@@ -83,6 +86,25 @@ function rawLineServer(socket) {
       socket.write(data.subarray(start, i + 2));
       start = i + 2;
     }
+    carry = start < data.length ? data.subarray(start) : null;
+  });
+  socket.on("error", () => {});
+}
+
+// The raw server at its best: writes of one 'data' event corked into one writev.
+function rawCorkedLineServer(socket) {
+  socket.setNoDelay(true);
+  let carry = null;
+  socket.on("data", (chunk) => {
+    const data = carry === null ? chunk : Buffer.concat([carry, chunk]);
+    let start = 0;
+    let i;
+    socket.cork();
+    while ((i = data.indexOf(CRLF, start)) !== -1) {
+      socket.write(data.subarray(start, i + 2));
+      start = i + 2;
+    }
+    socket.uncork();
     carry = start < data.length ? data.subarray(start) : null;
   });
   socket.on("error", () => {});
@@ -300,6 +322,39 @@ async function chunkScaling() {
     );
   }
   console.log(`  ratio ${(costs[0] / costs[1]).toFixed(2)}x (flat is ~1)`);
+
+  // HTTP/1 header blocks, as http1connection reads them, from pipelined 64 KiB chunks.
+  console.log("header blocks of 100k pipelined requests (~190 B) in 64 KiB chunks");
+  const request =
+    "GET /index.html HTTP/1.1\r\nHost: localhost:8888\r\nUser-Agent: bench\r\n" +
+    "Accept: */*\r\nAccept-Encoding: gzip\r\nConnection: keep-alive\r\n\r\n";
+  const all = Buffer.from(request.repeat(100_000));
+  const pieces = [];
+  for (let i = 0; i < all.length; i += 65536) pieces.push(all.subarray(i, i + 65536));
+  for (const [name, read] of [
+    ['readUntil("\\r\\n\\r\\n")', (stream) => stream.readUntil("\r\n\r\n", { maxBytes: 65536 })],
+    [
+      "readUntilRegex(/\\r?\\n\\r?\\n/)",
+      (stream) => stream.readUntilRegex(/\r?\n\r?\n/, { maxBytes: 65536 }),
+    ],
+  ]) {
+    const times = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const { socket, stream } = memoryStream();
+      await tick();
+      const started = performance.now();
+      let next = 0;
+      for (let i = 0; i < 100_000; i++) {
+        const pending = read(stream);
+        // Feed a chunk only when the read needs it, as a socket would deliver it.
+        while (stream.reading() && next < pieces.length) socket.emit("data", pieces[next++]);
+        await pending;
+      }
+      times.push(performance.now() - started);
+      stream.close();
+    }
+    console.log(`  ${name.padEnd(28)} ${((median(times) / 100_000) * 1e6).toFixed(0)} ns/request`);
+  }
 }
 
 // ---------------------------------------------------------------- main
@@ -308,6 +363,7 @@ async function main() {
   const role = process.argv[2];
   if (role === "--line-client") return lineClient(Number(process.argv[3]), Number(process.argv[4]));
   if (role === "--bulk-sender") return bulkSender(Number(process.argv[3]), Number(process.argv[4]));
+  if (role === "--memory-only") return chunkScaling();
   const lines = Math.min(Number(process.argv[2] ?? 200_000) || 200_000, 2_000_000);
   const megabytes = Math.min(Number(process.argv[3] ?? 512) || 512, 4096);
   console.log(`node ${process.version}, ${ROUNDS} rounds each, medians\n`);
@@ -316,6 +372,14 @@ async function main() {
     "lines/s",
     lines,
     () => lineRound(rawLineServer, lines),
+    () => lineRound(ioStreamLineServer, lines),
+  );
+  console.log();
+  await compare(
+    `line echo against a raw server that corks each 'data' event's writes`,
+    "lines/s",
+    lines,
+    () => lineRound(rawCorkedLineServer, lines),
     () => lineRound(ioStreamLineServer, lines),
   );
   console.log();

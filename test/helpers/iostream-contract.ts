@@ -426,6 +426,19 @@ export function ioStreamContract(transport: Transport): void {
       assert.equal(log.matched, 1, "logged once");
     });
 
+    test("readUntilClose of more than maxBufferSize fails instead of truncating", async (t) => {
+      const { reader, writer } = await pair(t, { maxBufferSize: 64 * 1024 });
+      using _ = new ExpectLog(genLog, /Reached maximum read buffer size/, { level: "error" });
+      const read = reader.readUntilClose();
+      writer.write(Buffer.alloc(256 * 1024, "x")).catch(() => {});
+      const error = await read.then(
+        () => assert.fail("read should fail"),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof StreamClosedError);
+      assert.ok(error.realError instanceof StreamBufferFullError);
+    });
+
     test("readInto fills the buffer, using buffered data first [test_read_into]", async (t) => {
       const p = await pair(t);
       const { reader, writer } = p;
@@ -532,6 +545,8 @@ export function ioStreamContract(transport: Transport): void {
       await assert.rejects(reader.readUntilRegex(/x/, { maxBytes: Number.NaN }), RangeError);
       await assert.rejects(reader.readInto("nope" as unknown as Uint8Array), TypeError);
       await assert.rejects(reader.write(42 as unknown as string), TypeError);
+      await assert.rejects(reader.write("x", "klingon" as BufferEncoding), TypeError);
+      assert.equal(reader.writing(), false, "a rejected write leaves nothing pending");
       assert.equal(reader.reading(), false, "a rejected call leaves no read pending");
     });
 

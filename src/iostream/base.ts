@@ -1,0 +1,1055 @@
+// BaseIOStream: the read buffer, the read and write machinery and closing, shared by every
+// stream class of tornado-ts/iostream (see src/iostream.ts).
+
+import type { Duplex } from "node:stream";
+import { IOLoop } from "../ioloop.js";
+import { genLog } from "../log.js";
+import {
+  StreamBufferFullError,
+  StreamClosedError,
+  StreamStateError,
+  UnsatisfiableReadError,
+} from "./errors.js";
+
+/** Options shared by every stream class. */
+export interface BaseIOStreamOptions {
+  /**
+   * Most bytes buffered for one read (a `readUntil` waiting for its delimiter, a `readBytes`
+   * of more, `readUntilClose`). Past it the stream logs "Reached maximum read buffer size"
+   * and closes with {@link StreamBufferFullError}. @defaultValue 104857600 (100 MiB)
+   */
+  maxBufferSize?: number;
+  /**
+   * Bytes read ahead of the pending read: with no read waiting for more data and this much
+   * buffered, the socket is paused. Capped at `maxBufferSize / 2`. @defaultValue 65536
+   */
+  readChunkSize?: number;
+  /**
+   * Most bytes handed to the socket and not yet flushed to the kernel; a write beyond it
+   * fails with {@link StreamBufferFullError}. @defaultValue unlimited
+   */
+  maxWriteBufferSize?: number;
+}
+
+/** Options of {@link BaseIOStream.readBytes} and {@link BaseIOStream.readInto}. */
+export interface PartialReadOptions {
+  /** Resolve as soon as at least one byte is available. @defaultValue false */
+  partial?: boolean;
+}
+
+/** Options of {@link BaseIOStream.readUntil} and {@link BaseIOStream.readUntilRegex}. */
+export interface MaxBytesOptions {
+  /**
+   * Fail with {@link UnsatisfiableReadError} (and close the stream) if the delimiter or
+   * match is not found within this many bytes. @defaultValue unlimited (`maxBufferSize` applies)
+   */
+  maxBytes?: number;
+}
+
+const DEFAULT_MAX_BUFFER_SIZE = 100 * 1024 * 1024;
+const DEFAULT_READ_CHUNK_SIZE = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+// What the pending read waits for.
+const READ_NONE = 0;
+const READ_BYTES = 1;
+const READ_DELIMITER = 2;
+const READ_REGEX = 3;
+const READ_UNTIL_CLOSE = 4;
+const READ_INTO = 5;
+
+// #findReadEnd results besides a byte count.
+const NOT_YET = -1;
+const UNSATISFIABLE = -2;
+
+// A regex read searches this many buffered bytes first; see #findRegex.
+const REGEX_WINDOW = 1024;
+
+/** Error codes of a peer going away; such errors close the stream without a log record. */
+const RESET_CODES = new Set([
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ENOTCONN",
+  "ERR_STREAM_DESTROYED",
+  "ERR_STREAM_WRITE_AFTER_END",
+  "ERR_STREAM_PREMATURE_CLOSE",
+]);
+
+/** How long `close()` waits for written data to flush before destroying the socket, in ms. */
+export const CLOSE_LINGER_MS = 1000;
+
+/** Does nothing: a shared no-op for resolvers and `.catch()`. */
+export function noop(): void {}
+
+function destroySocket(socket: Duplex): void {
+  socket.destroy();
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** A rejected Promise marked handled: nobody awaiting it is not an unhandled rejection. */
+export function rejected<T>(error: Error): Promise<T> {
+  const promise = Promise.reject(error);
+  promise.catch(noop);
+  return promise;
+}
+
+// How far indexInChunk looks in plain JS before it calls Buffer#indexOf.
+const INLINE_SCAN = 64;
+
+/**
+ * The first full occurrence of `delimiter` in `chunk` at or after `from`, or -1.
+ * Lines are short (HTTP headers, line protocols) and a call into Buffer#indexOf costs more
+ * than scanning a few dozen bytes, so the first INLINE_SCAN bytes are searched in JS.
+ */
+function indexInChunk(chunk: Buffer, delimiter: Buffer, from: number): number {
+  const length = delimiter.length;
+  const first = delimiter[0]!;
+  const last = chunk.length - length;
+  const stop = Math.min(last + 1, from + INLINE_SCAN);
+  outer: for (let i = from; i < stop; i++) {
+    if (chunk[i] !== first) continue;
+    for (let k = 1; k < length; k++) if (chunk[i + k] !== delimiter[k]) continue outer;
+    return i;
+  }
+  if (stop > last) return -1;
+  return length === 1 ? chunk.indexOf(first, stop) : chunk.indexOf(delimiter, stop);
+}
+
+/** Writes made in one turn of the loop: they complete together and share one Promise. */
+class WriteBatch {
+  promise: Promise<void> = DONE;
+  resolve: () => void = noop;
+  reject: (error: Error) => void = noop;
+  /** Writes handed to the socket whose callback has not run yet. */
+  remaining = 0;
+  /** The first error a write of the batch reported. */
+  error: Error | null = null;
+}
+
+const DONE: Promise<void> = Promise.resolve();
+const DONE_BATCH = new WriteBatch();
+
+function checkSize(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function checkMaxBytes(options: MaxBytesOptions | undefined): number | string {
+  const maxBytes = options?.maxBytes;
+  if (maxBytes === undefined) return -1;
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) {
+    return `maxBytes must be a non-negative integer, got ${String(maxBytes)}`;
+  }
+  return maxBytes;
+}
+
+/**
+ * The read and write machinery shared by {@link IOStream}, {@link SSLIOStream} and
+ * {@link PipeIOStream}: Tornado's `BaseIOStream`, over any Node `Duplex` stream of bytes.
+ *
+ * The read buffer is a list of the chunks the socket delivered plus an offset into the first;
+ * reads return `subarray()` views of those chunks and copy only when a result spans chunks.
+ */
+export class BaseIOStream {
+  /** See {@link BaseIOStreamOptions.maxBufferSize}. */
+  maxBufferSize: number;
+  /** See {@link BaseIOStreamOptions.readChunkSize}. */
+  readChunkSize: number;
+  /** See {@link BaseIOStreamOptions.maxWriteBufferSize}; `undefined` for no limit. */
+  maxWriteBufferSize: number | undefined;
+  /** Why the stream closed: null while open or after a plain `close()`. */
+  error: Error | null;
+
+  #socket: Duplex;
+  #closed: boolean;
+  #closeCallback: (() => unknown) | null;
+  #paused: boolean;
+
+  // Read buffer: #chunks[#head..] with #offset bytes of the first already consumed.
+  #chunks: Buffer[];
+  #head: number;
+  #offset: number;
+  #size: number;
+
+  // The pending read.
+  #readKind: number;
+  #readBytes: number;
+  #readPartial: boolean;
+  #readMaxBytes: number;
+  #readDelimiter: Buffer;
+  #readRegex: RegExp | null;
+  #readTarget: Uint8Array;
+  #readFilled: number;
+  #readPromise: Promise<any> | null;
+  #readResolve: (value: any) => void;
+  #readReject: (error: Error) => void;
+  // Where the delimiter search resumes: chunk index, offset in it, and the read-relative
+  // position of that chunk's first byte, so each byte is scanned once however many chunks.
+  #scanChunk: number;
+  #scanOffset: number;
+  #scanBase: number;
+  // Latin-1 text of the first bytes of the buffer, kept while a regex read waits.
+  #regexText: string;
+  // The last string delimiter and its bytes, so readUntil("\r\n") does not encode per call.
+  #lastDelimiterString: string;
+  #lastDelimiter: Buffer;
+
+  // Pending writes. The writes of one turn form a batch: the socket is corked at the first
+  // and uncorked on the next tick, so they leave in one writev and complete together, and
+  // share one Promise. The socket calls #onWriteDone once per write, in order, so one bound
+  // callback serves them all. #writeBatch is the batch still taking writes, if any.
+  #writeBatches: WriteBatch[];
+  #writeHead: number;
+  #writeBatch: WriteBatch | null;
+  #newBatch: WriteBatch | null;
+
+  // Listeners and executors bound once (no closure per read or write).
+  readonly #onData: (chunk: Buffer) => void;
+  readonly #onEnd: () => void;
+  readonly #onError: (error: Error) => void;
+  readonly #onClose: () => void;
+  readonly #onWriteDone: (error?: Error | null) => void;
+  readonly #readExecutor: (resolve: (value: any) => void, reject: (error: Error) => void) => void;
+  readonly #writeExecutor: (resolve: () => void, reject: (error: Error) => void) => void;
+  readonly #uncork: () => void;
+
+  /**
+   * Wraps `socket`, which should carry bytes (no `setEncoding`) and not be read by anyone
+   * else. The stream starts reading at once.
+   * @throws RangeError for a size option that is not a positive integer.
+   */
+  constructor(socket: Duplex, options: BaseIOStreamOptions = {}) {
+    this.maxBufferSize = checkSize("maxBufferSize", options.maxBufferSize, DEFAULT_MAX_BUFFER_SIZE);
+    this.readChunkSize = Math.min(
+      checkSize("readChunkSize", options.readChunkSize, DEFAULT_READ_CHUNK_SIZE),
+      Math.max(1, Math.floor(this.maxBufferSize / 2)),
+    );
+    this.maxWriteBufferSize =
+      options.maxWriteBufferSize === undefined
+        ? undefined
+        : checkSize("maxWriteBufferSize", options.maxWriteBufferSize, 0);
+    this.error = null;
+    this.#socket = socket;
+    this.#closed = false;
+    this.#closeCallback = null;
+    this.#paused = false;
+    this.#chunks = [];
+    this.#head = 0;
+    this.#offset = 0;
+    this.#size = 0;
+    this.#readKind = READ_NONE;
+    this.#readBytes = 0;
+    this.#readPartial = false;
+    this.#readMaxBytes = -1;
+    this.#readDelimiter = EMPTY;
+    this.#readRegex = null;
+    this.#readTarget = EMPTY;
+    this.#readFilled = 0;
+    this.#readPromise = null;
+    this.#readResolve = noop;
+    this.#readReject = noop;
+    this.#scanChunk = 0;
+    this.#scanOffset = 0;
+    this.#scanBase = 0;
+    this.#regexText = "";
+    this.#lastDelimiterString = "";
+    this.#lastDelimiter = EMPTY;
+    this.#writeBatches = [];
+    this.#writeHead = 0;
+    this.#writeBatch = null;
+    this.#newBatch = null;
+    this.#onData = this.#handleData.bind(this);
+    this.#onEnd = this.#handleEnd.bind(this);
+    this.#onError = this.#handleError.bind(this);
+    this.#onClose = this.#handleClose.bind(this);
+    this.#onWriteDone = this.#handleWriteDone.bind(this);
+    this.#readExecutor = (resolve, reject) => {
+      this.#readResolve = resolve;
+      this.#readReject = reject;
+    };
+    this.#writeExecutor = (resolve, reject) => {
+      const batch = this.#newBatch!;
+      batch.resolve = resolve;
+      batch.reject = reject;
+    };
+    this.#uncork = this.#flushBatch.bind(this);
+    socket.on("data", this.#onData);
+    socket.on("end", this.#onEnd);
+    socket.on("error", this.#onError);
+    socket.on("close", this.#onClose);
+    // A socket that is already gone makes a closed stream (no virtual calls from here: the
+    // subclass fields do not exist yet). Nothing is pending, so there is nothing to signal.
+    if (socket.destroyed) this.#closed = true;
+  }
+
+  /** The underlying Node stream. */
+  protected get _socket(): Duplex {
+    return this.#socket;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * Reads until `delimiter` is found.
+   * @param delimiter - bytes to look for; a string is encoded as UTF-8. Must not be empty.
+   * @returns the data up to and including the delimiter (a view of the read buffer when it
+   *   lies in one chunk).
+   * @throws (rejects) {@link UnsatisfiableReadError} if `maxBytes` is exceeded (the stream is
+   *   closed and an info record "Unsatisfiable read, closing connection" logged);
+   *   {@link StreamClosedError} if the stream closes first; {@link StreamStateError} if
+   *   another read is pending; RangeError for an empty delimiter or a bad `maxBytes`.
+   * @remarks Tornado fails an over-long read with `StreamClosedError(real_error=
+   *   UnsatisfiableReadError)`; here the read rejects with the {@link UnsatisfiableReadError}
+   *   itself, which is also `stream.error` (and the `realError` of later reads' errors).
+   *   The search resumes where it stopped when more data arrives, so its cost does not grow
+   *   with the number of chunks buffered.
+   */
+  readUntil(delimiter: string | Uint8Array, options?: MaxBytesOptions): Promise<Buffer> {
+    let bytes: Buffer;
+    if (typeof delimiter === "string") {
+      if (delimiter !== this.#lastDelimiterString) {
+        this.#lastDelimiter = Buffer.from(delimiter, "utf8");
+        this.#lastDelimiterString = delimiter;
+      }
+      bytes = this.#lastDelimiter;
+    } else if (delimiter instanceof Uint8Array) {
+      bytes = Buffer.isBuffer(delimiter)
+        ? delimiter
+        : Buffer.from(delimiter.buffer, delimiter.byteOffset, delimiter.byteLength);
+    } else {
+      return Promise.reject(new TypeError("delimiter must be a string or a Uint8Array"));
+    }
+    if (bytes.length === 0) return Promise.reject(new RangeError("delimiter must not be empty"));
+    const maxBytes = options === undefined ? -1 : checkMaxBytes(options);
+    if (typeof maxBytes === "string") return Promise.reject(new RangeError(maxBytes));
+    if (this.#readKind !== READ_NONE) return this.#alreadyReading();
+    this.#readKind = READ_DELIMITER;
+    this.#readDelimiter = bytes;
+    this.#readMaxBytes = maxBytes;
+    this.#scanChunk = this.#head;
+    this.#scanOffset = this.#offset;
+    this.#scanBase = -this.#offset;
+    return this.#tryInlineRead();
+  }
+
+  /**
+   * Reads until `regex` matches. The buffered bytes are matched as Latin-1 text (one
+   * character per byte), so write byte patterns such as `/\r?\n\r?\n/`.
+   * @param regex - a RegExp (its `g`/`y` flags are ignored) or its source.
+   * @returns the data up to and including the end of the match.
+   * @throws (rejects) as {@link BaseIOStream.readUntil}.
+   * @remarks As in Tornado, the search runs again over the buffered data each time more
+   *   arrives, so a match is found in the data received so far; keep `maxBytes` set.
+   */
+  readUntilRegex(regex: RegExp | string, options?: MaxBytesOptions): Promise<Buffer> {
+    let re: RegExp;
+    if (typeof regex === "string") re = new RegExp(regex);
+    else if (regex instanceof RegExp) {
+      re =
+        regex.global || regex.sticky
+          ? new RegExp(regex.source, regex.flags.replace(/[gy]/g, ""))
+          : regex;
+    } else return Promise.reject(new TypeError("regex must be a RegExp or a string"));
+    const maxBytes = options === undefined ? -1 : checkMaxBytes(options);
+    if (typeof maxBytes === "string") return Promise.reject(new RangeError(maxBytes));
+    if (this.#readKind !== READ_NONE) return this.#alreadyReading();
+    this.#readKind = READ_REGEX;
+    this.#readRegex = re;
+    this.#readMaxBytes = maxBytes;
+    this.#regexText = "";
+    return this.#tryInlineRead();
+  }
+
+  /**
+   * Reads `numBytes` bytes.
+   * @param numBytes - how many bytes, a non-negative integer; 0 resolves with an empty Buffer.
+   * @param options - `partial`: resolve with 1 to `numBytes` bytes as soon as any are here.
+   * @returns the bytes (a view of the read buffer when they lie in one chunk).
+   * @throws (rejects) {@link StreamClosedError} if the stream closes first;
+   *   {@link StreamStateError} if another read is pending; RangeError for a bad count.
+   */
+  readBytes(numBytes: number, options?: PartialReadOptions): Promise<Buffer> {
+    if (!Number.isSafeInteger(numBytes) || numBytes < 0) {
+      return Promise.reject(
+        new RangeError(`numBytes must be a non-negative integer, got ${String(numBytes)}`),
+      );
+    }
+    if (this.#readKind !== READ_NONE) return this.#alreadyReading();
+    this.#readKind = READ_BYTES;
+    this.#readBytes = numBytes;
+    this.#readPartial = options?.partial === true;
+    return this.#tryInlineRead();
+  }
+
+  /**
+   * Reads into `buffer`, filling it (or, with `partial`, as soon as any bytes are here).
+   * Buffered data is copied in first; the rest is copied as it arrives.
+   * @returns how many bytes were written into `buffer`.
+   * @throws (rejects) {@link StreamClosedError} if the stream closes first;
+   *   {@link StreamStateError} if another read is pending.
+   */
+  readInto(buffer: Uint8Array, options?: PartialReadOptions): Promise<number> {
+    if (!(buffer instanceof Uint8Array)) {
+      return Promise.reject(new TypeError("buffer must be a Uint8Array"));
+    }
+    if (this.#readKind !== READ_NONE) return this.#alreadyReading();
+    this.#readKind = READ_INTO;
+    this.#readTarget = buffer;
+    this.#readFilled = 0;
+    this.#readPartial = options?.partial === true;
+    return this.#tryInlineRead();
+  }
+
+  /**
+   * Reads all data until the peer closes the stream.
+   * @returns everything received (at most `maxBufferSize` bytes); on an already closed
+   *   stream, whatever is still buffered.
+   * @throws (rejects) {@link StreamStateError} if another read is pending;
+   *   {@link StreamClosedError} whose `realError` is a {@link StreamBufferFullError} if more
+   *   than `maxBufferSize` bytes arrive (the stream closes; nothing is silently truncated).
+   */
+  readUntilClose(): Promise<Buffer> {
+    if (this.#readKind !== READ_NONE) return this.#alreadyReading();
+    this.#readKind = READ_UNTIL_CLOSE;
+    return this.#tryInlineRead();
+  }
+
+  /** True while a read is pending. */
+  reading(): boolean {
+    return this.#readPromise !== null;
+  }
+
+  #alreadyReading(): Promise<never> {
+    if (this.#closed) return Promise.reject(new StreamClosedError(this.error));
+    return Promise.reject(new StreamStateError("Already reading", "ERR_ALREADY_READING"));
+  }
+
+  /** Serves the read just started from the buffer if possible, else leaves it pending. */
+  #tryInlineRead(): Promise<any> {
+    const end = this.#findReadEnd();
+    if (end >= 0) {
+      const result = this.#takeResult(end);
+      if (this.#paused) this.#updateFlow();
+      return Promise.resolve(result);
+    }
+    if (end === UNSATISFIABLE) return this.#failUnsatisfiable();
+    if (this.#closed) {
+      this.#resetRead();
+      return rejected(new StreamClosedError(this.error));
+    }
+    if (this.#size > this.maxBufferSize) {
+      // Buffered beyond the limit already (read ahead for an earlier read) and still short.
+      this.#resetRead();
+      return rejected(new StreamClosedError(this.#bufferFull()));
+    }
+    const promise = new Promise<any>(this.#readExecutor);
+    this.#readPromise = promise;
+    if (this.#paused) this.#updateFlow();
+    return promise;
+  }
+
+  /**
+   * Where the pending read ends, in bytes from the start of the buffer: a count, NOT_YET, or
+   * UNSATISFIABLE. A readInto copies what it can into its buffer as a side effect.
+   */
+  #findReadEnd(): number {
+    switch (this.#readKind) {
+      case READ_BYTES: {
+        const n = this.#readBytes;
+        const size = this.#size;
+        if (size >= n) return n;
+        if (this.#readPartial && size > 0) return size;
+        return NOT_YET;
+      }
+      case READ_DELIMITER:
+        return this.#findDelimiter();
+      case READ_REGEX:
+        return this.#findRegex();
+      case READ_UNTIL_CLOSE:
+        return this.#closed ? this.#size : NOT_YET;
+      case READ_INTO: {
+        const target = this.#readTarget;
+        const n = Math.min(this.#size, target.length - this.#readFilled);
+        if (n > 0) {
+          this.#copyOut(target, this.#readFilled, n);
+          this.#readFilled += n;
+        }
+        const filled = this.#readFilled;
+        if (filled === target.length || (this.#readPartial && filled > 0)) return 0;
+        return NOT_YET;
+      }
+      default:
+        return NOT_YET;
+    }
+  }
+
+  /** Finds the end of the first delimiter, resuming where the last search stopped. */
+  #findDelimiter(): number {
+    const delimiter = this.#readDelimiter;
+    const length = delimiter.length;
+    const chunks = this.#chunks;
+    const count = chunks.length;
+    let c = this.#scanChunk;
+    let position = this.#scanOffset;
+    let base = this.#scanBase;
+    let end = NOT_YET;
+    search: while (c < count) {
+      const chunk = chunks[c]!;
+      const chunkLength = chunk.length;
+      if (position < chunkLength) {
+        const i = indexInChunk(chunk, delimiter, position);
+        if (i !== -1) {
+          end = base + i + length;
+          break;
+        }
+        // A match that starts in this chunk's last length-1 bytes and spans into later ones.
+        for (let p = Math.max(position, chunkLength - length + 1); p < chunkLength; p++) {
+          const r = this.#matchAcross(c, p, delimiter);
+          if (r === 1) {
+            end = base + p + length;
+            break search;
+          }
+          if (r === -1) {
+            // Not enough data yet to tell: resume from this candidate.
+            position = p;
+            break search;
+          }
+        }
+      }
+      base += chunkLength;
+      c++;
+      position = 0;
+    }
+    if (end !== NOT_YET) {
+      if (this.#readMaxBytes >= 0 && end > this.#readMaxBytes) return UNSATISFIABLE;
+      return end;
+    }
+    this.#scanChunk = c;
+    this.#scanOffset = position;
+    this.#scanBase = base;
+    if (this.#readMaxBytes >= 0 && this.#size > this.#readMaxBytes) return UNSATISFIABLE;
+    return NOT_YET;
+  }
+
+  /** 1 if `delimiter` starts at chunk `c`, offset `p`; 0 if not; -1 if the data runs out. */
+  #matchAcross(c: number, p: number, delimiter: Buffer): number {
+    const chunks = this.#chunks;
+    let chunk = chunks[c]!;
+    for (let k = 0; k < delimiter.length; k++) {
+      while (p >= chunk.length) {
+        c++;
+        if (c >= chunks.length) return -1;
+        chunk = chunks[c]!;
+        p = 0;
+      }
+      if (chunk[p] !== delimiter[k]) return 0;
+      p++;
+    }
+    return 1;
+  }
+
+  /** Finds the end of the first regex match in the buffered data (Latin-1 text). */
+  #findRegex(): number {
+    const regex = this.#readRegex!;
+    const maxBytes = this.#readMaxBytes;
+    const size = this.#size;
+    // Most matches (HTTP header ends) are near the front, so the text searched grows from a
+    // small window (x4 each time) instead of converting a big buffer of pipelined data for
+    // every read. A match reaching the window's edge might grow with the bytes after it, so
+    // it counts only once the window holds the whole buffer.
+    let window = Math.min(size, REGEX_WINDOW);
+    for (;;) {
+      if (this.#regexText.length < window) {
+        this.#regexText += this.#latin1(this.#regexText.length, window);
+      }
+      const text = this.#regexText;
+      const searched = text.length;
+      const match = regex.exec(text);
+      if (match !== null) {
+        const end = match.index + match[0].length;
+        if (end < searched || searched === size) {
+          return maxBytes >= 0 && end > maxBytes ? UNSATISFIABLE : end;
+        }
+      }
+      if (searched >= size) break;
+      // Nothing ends within maxBytes: more text cannot help.
+      if (maxBytes >= 0 && searched > maxBytes) return UNSATISFIABLE;
+      window = Math.min(size, searched * 4);
+    }
+    return maxBytes >= 0 && size > maxBytes ? UNSATISFIABLE : NOT_YET;
+  }
+
+  /** The buffered bytes [start, end) as a Latin-1 string. */
+  #latin1(start: number, end: number): string {
+    const chunks = this.#chunks;
+    let text = "";
+    let position = -this.#offset;
+    for (let c = this.#head; c < chunks.length && position < end; c++) {
+      const chunk = chunks[c]!;
+      const chunkEnd = position + chunk.length;
+      if (chunkEnd > start) {
+        const from = Math.max(start, position) - position;
+        const to = Math.min(end, chunkEnd) - position;
+        text += chunk.toString("latin1", from, to);
+      }
+      position = chunkEnd;
+    }
+    return text;
+  }
+
+  /** Takes the pending read's result (`end` bytes, or readInto's count) and clears the read. */
+  #takeResult(end: number): Buffer | number {
+    const result = this.#readKind === READ_INTO ? this.#readFilled : this.#consume(end);
+    this.#resetRead();
+    return result;
+  }
+
+  #resetRead(): void {
+    this.#readKind = READ_NONE;
+    this.#readPromise = null;
+    this.#readResolve = noop;
+    this.#readReject = noop;
+    this.#readMaxBytes = -1;
+    this.#readDelimiter = EMPTY;
+    this.#readRegex = null;
+    this.#readTarget = EMPTY;
+    this.#readFilled = 0;
+    this.#regexText = "";
+  }
+
+  /** Removes and returns the first `n` buffered bytes; a view unless they span chunks. */
+  #consume(n: number): Buffer {
+    if (n === 0) return EMPTY;
+    const chunks = this.#chunks;
+    const first = chunks[this.#head]!;
+    const offset = this.#offset;
+    const available = first.length - offset;
+    this.#size -= n;
+    if (n < available) {
+      this.#offset = offset + n;
+      return first.subarray(offset, offset + n);
+    }
+    if (n === available) {
+      this.#dropHead();
+      return offset === 0 ? first : first.subarray(offset);
+    }
+    // The result spans chunks: the one copy. TypedArray#set is a plain memcpy.
+    const out = Buffer.allocUnsafe(n);
+    out.set(offset === 0 ? first : first.subarray(offset), 0);
+    let filled = available;
+    this.#dropHead();
+    while (filled < n) {
+      const chunk = chunks[this.#head]!;
+      const want = n - filled;
+      if (chunk.length <= want) {
+        out.set(chunk, filled);
+        filled += chunk.length;
+        this.#dropHead();
+      } else {
+        out.set(chunk.subarray(0, want), filled);
+        this.#offset = want;
+        filled = n;
+      }
+    }
+    return out;
+  }
+
+  /** Moves the first `n` buffered bytes into `target` at `at`. */
+  #copyOut(target: Uint8Array, at: number, n: number): void {
+    const chunks = this.#chunks;
+    this.#size -= n;
+    while (n > 0) {
+      const chunk = chunks[this.#head]!;
+      const offset = this.#offset;
+      const available = chunk.length - offset;
+      if (available <= n) {
+        target.set(offset === 0 ? chunk : chunk.subarray(offset), at);
+        at += available;
+        n -= available;
+        this.#dropHead();
+      } else {
+        target.set(chunk.subarray(offset, offset + n), at);
+        this.#offset = offset + n;
+        n = 0;
+      }
+    }
+  }
+
+  #dropHead(): void {
+    const chunks = this.#chunks;
+    this.#offset = 0;
+    const head = this.#head + 1;
+    if (head === chunks.length) {
+      chunks.length = 0;
+      this.#head = 0;
+    } else if (head >= 1024 && head * 2 >= chunks.length) {
+      // Compact now and then; a read never holds chunk indices across this.
+      chunks.splice(0, head);
+      this.#head = 0;
+    } else {
+      chunks[head - 1] = EMPTY;
+      this.#head = head;
+    }
+  }
+
+  #handleData(chunk: Buffer): void {
+    if (this.#closed) return;
+    const length = chunk.length;
+    if (length === 0) return;
+    this.#chunks.push(chunk);
+    this.#size += length;
+    if (this.#readPromise !== null) {
+      // Only the read in progress can end here; the next one starts from the buffer.
+      if (this.#readKind === READ_REGEX && this.#regexText.length === this.#size - length) {
+        this.#regexText += chunk.toString("latin1");
+      }
+      const end = this.#findReadEnd();
+      if (end >= 0) {
+        const resolve = this.#readResolve;
+        resolve(this.#takeResult(end));
+      } else if (end === UNSATISFIABLE) {
+        const reject = this.#readReject;
+        const error = this.#unsatisfiableError();
+        this.#readPromise.catch(noop); // as a failure on close: no unhandled rejection
+        this.#resetRead();
+        reject(error);
+        this.close(error);
+        return;
+      } else if (this.#size > this.maxBufferSize) {
+        this.#bufferFull();
+        return;
+      } else return;
+    }
+    if (this.#size >= this.readChunkSize && !this.#paused) this.#updateFlow();
+  }
+
+  /** Pauses the socket while enough is buffered and nobody waits for more; else resumes. */
+  #updateFlow(): void {
+    if (this.#closed) return;
+    const wantData = this.#readPromise !== null || this.#size < this.readChunkSize;
+    const socket = this.#socket;
+    if (typeof socket.pause !== "function") return; // a write-only pipe
+    if (wantData) {
+      if (this.#paused) {
+        this.#paused = false;
+        socket.resume();
+      }
+    } else if (!this.#paused) {
+      this.#paused = true;
+      socket.pause();
+    }
+  }
+
+  #unsatisfiableError(): UnsatisfiableReadError {
+    const what =
+      this.#readKind === READ_REGEX
+        ? `regex ${String(this.#readRegex)}`
+        : `delimiter ${JSON.stringify(this.#readDelimiter.toString("latin1"))}`;
+    const error = new UnsatisfiableReadError(
+      `${what} not found within ${this.#readMaxBytes} bytes`,
+    );
+    genLog.info("Unsatisfiable read, closing connection: %s", error.message);
+    return error;
+  }
+
+  #failUnsatisfiable(): Promise<never> {
+    const error = this.#unsatisfiableError();
+    this.#resetRead();
+    this.close(error);
+    return rejected(error);
+  }
+
+  /** Closes the stream because a read needs more than maxBufferSize bytes. */
+  #bufferFull(): StreamBufferFullError {
+    const error = new StreamBufferFullError("Reached maximum read buffer size");
+    genLog.error("Reached maximum read buffer size");
+    if (this.#readPromise !== null) {
+      // Fail the read rather than let close() hand a readUntilClose a truncated result.
+      const reject = this.#readReject;
+      this.#readPromise.catch(noop);
+      this.#resetRead();
+      reject(new StreamClosedError(error));
+    }
+    this.close(error);
+    return error;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Writes `data` to the stream.
+   * @param data - bytes (any typed array or DataView; a view over its bytes is sent) or a string.
+   * @param encoding - of a string. @defaultValue "utf8"
+   * @returns a Promise resolved when the data has been handed to the kernel. A failed write
+   *   nobody awaits raises no unhandled rejection. Writes go out in order; bytes are not
+   *   copied, so leave a buffer unchanged until its write resolves.
+   * @throws (rejects) {@link StreamClosedError} if the stream is or gets closed first;
+   *   {@link StreamBufferFullError} if `maxWriteBufferSize` would be exceeded.
+   */
+  write(data: Uint8Array | ArrayBufferView | string, encoding?: BufferEncoding): Promise<void> {
+    if (this.#closed) return rejected(new StreamClosedError(this.error));
+    if (encoding !== undefined && !Buffer.isEncoding(encoding)) {
+      return Promise.reject(new TypeError(`unknown encoding: ${String(encoding)}`));
+    }
+    let chunk: Uint8Array | string;
+    if (typeof data === "string" || data instanceof Uint8Array) chunk = data;
+    else if (ArrayBuffer.isView(data)) {
+      chunk = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    } else return Promise.reject(new TypeError("data must be a string or an ArrayBufferView"));
+    const limit = this.maxWriteBufferSize;
+    if (limit !== undefined) {
+      const size =
+        typeof chunk === "string" ? Buffer.byteLength(chunk, encoding ?? "utf8") : chunk.length;
+      if (this.#socket.writableLength + size > limit) {
+        return rejected(new StreamBufferFullError("Reached maximum write buffer size"));
+      }
+    }
+    let batch = this.#writeBatch;
+    if (batch === null) batch = this.#startBatch();
+    batch.remaining++;
+    if (typeof chunk === "string") this.#socket.write(chunk, encoding ?? "utf8", this.#onWriteDone);
+    else this.#socket.write(chunk, this.#onWriteDone);
+    return batch.promise;
+  }
+
+  #startBatch(): WriteBatch {
+    const batch = new WriteBatch();
+    this.#newBatch = batch;
+    batch.promise = new Promise<void>(this.#writeExecutor);
+    this.#newBatch = null;
+    this.#writeBatches.push(batch);
+    this.#writeBatch = batch;
+    this.#socket.cork();
+    process.nextTick(this.#uncork);
+    return batch;
+  }
+
+  #flushBatch(): void {
+    this.#writeBatch = null;
+    const socket = this.#socket;
+    if (socket.writableCorked > 0) socket.uncork();
+    // Callbacks never run inline, but a batch whose writes all failed early may be done.
+    this.#settleCompleted();
+  }
+
+  /** True while written data waits to be flushed to the kernel. */
+  writing(): boolean {
+    return this.#writeHead < this.#writeBatches.length;
+  }
+
+  #handleWriteDone(error?: Error | null): void {
+    const batches = this.#writeBatches;
+    const i = this.#writeHead;
+    if (i >= batches.length) return; // a callback after close() failed the write already
+    // Callbacks come in write order, so this one belongs to the first batch still waiting.
+    let batch = batches[i]!;
+    for (let j = i; batch.remaining === 0 && j + 1 < batches.length;) batch = batches[++j]!;
+    if (error && batch.error === null) batch.error = error;
+    batch.remaining--;
+    this.#settleCompleted();
+  }
+
+  /** Settles, in order, the batches that are closed to new writes and fully written. */
+  #settleCompleted(): void {
+    const batches = this.#writeBatches;
+    while (this.#writeHead < batches.length) {
+      const i = this.#writeHead;
+      const batch = batches[i]!;
+      if (batch.remaining > 0 || batch === this.#writeBatch) return;
+      if (i + 1 === batches.length) {
+        batches.length = 0;
+        this.#writeHead = 0;
+      } else {
+        batches[i] = DONE_BATCH;
+        this.#writeHead = i + 1;
+      }
+      if (batch.error !== null) {
+        batch.promise.catch(noop);
+        batch.reject(new StreamClosedError(batch.error));
+        this.#handleError(batch.error);
+        return; // closing failed the rest
+      }
+      batch.resolve();
+    }
+  }
+
+  // ---------------------------------------------------------------- closing
+
+  /**
+   * Sets a callback run (on a later turn of the loop) when the stream closes, whoever closed
+   * it. It replaces any earlier one; `null` removes it. Pending reads and writes have failed
+   * by then.
+   * @remarks Unlike Tornado, a callback set on an already closed stream still runs (once),
+   *   so code that sets it late cannot miss the close.
+   */
+  setCloseCallback(callback: (() => unknown) | null): void {
+    this.#closeCallback = callback;
+    if (callback !== null && this.#closed) this.#scheduleCloseCallback();
+  }
+
+  /** True once the stream is closed. Reads may still be served from buffered data. */
+  closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Closes the stream and the socket under it.
+   *
+   * A pending `readUntilClose` resolves with the buffered data; another pending read resolves
+   * if the buffer satisfies it, else it fails with {@link StreamClosedError}, as do pending
+   * write Promises. The close callback runs on a later turn. Without an error, bytes already
+   * given to `write` are still flushed before the socket is shut down (for at most
+   * {@link CLOSE_LINGER_MS}); with one, the socket is destroyed at once.
+   * @param error - why: kept in {@link BaseIOStream.error} and as `realError` of the errors.
+   */
+  close(error?: unknown): void {
+    if (this.#closed) return;
+    if (error !== undefined && error !== null && error !== false) this.error = toError(error);
+    this.#closed = true;
+    if (this.#readPromise !== null) {
+      const end = this.#findReadEnd();
+      if (end >= 0) {
+        const resolve = this.#readResolve;
+        resolve(this.#takeResult(end));
+      }
+    }
+    this._closeSocket();
+    this.#signalClosed();
+  }
+
+  /**
+   * Shuts the socket down: at once after an error; otherwise with `end()` (FIN, TLS
+   * close_notify) once output already handed to the socket is flushed (TLS encrypts and sends
+   * asynchronously, so `write(x); close()` still delivers `x`, as in Tornado), then destroys
+   * it, after at most {@link CLOSE_LINGER_MS}. Ending first also keeps the kernel from
+   * answering late data (a TLS 1.3 session ticket) with a reset that the peer would see
+   * instead of a clean close.
+   */
+  protected _closeSocket(): void {
+    const socket = this.#socket;
+    if (
+      this.error !== null ||
+      !socket.writable ||
+      typeof socket.end !== "function" ||
+      !this._canFlushOnClose()
+    ) {
+      socket.destroy();
+      return;
+    }
+    const timer = setTimeout(destroySocket, CLOSE_LINGER_MS, socket);
+    timer.unref();
+    socket.once("finish", () => {
+      clearTimeout(timer);
+      socket.destroy();
+    });
+    socket.end();
+  }
+
+  #signalClosed(): void {
+    const closedError = this.error;
+    if (this.#readPromise !== null) {
+      const reject = this.#readReject;
+      const promise = this.#readPromise;
+      this.#resetRead();
+      promise.catch(noop);
+      reject(new StreamClosedError(closedError));
+    }
+    const batches = this.#writeBatches;
+    const start = this.#writeHead;
+    if (start < batches.length) {
+      this.#writeBatches = [];
+      this.#writeHead = 0;
+      this.#writeBatch = null;
+      for (let i = start; i < batches.length; i++) {
+        const batch = batches[i]!;
+        batch.promise.catch(noop);
+        batch.reject(new StreamClosedError(closedError));
+      }
+    }
+    this._signalClosed(closedError);
+    this.#scheduleCloseCallback();
+  }
+
+  /** False while the transport is not established (connecting, TLS handshake): no flush. */
+  protected _canFlushOnClose(): boolean {
+    return true;
+  }
+
+  /** Fails what subclasses have pending (connect, handshake) when the stream closes. */
+  protected _signalClosed(_error: Error | null): void {}
+
+  #scheduleCloseCallback(): void {
+    const callback = this.#closeCallback;
+    if (callback === null) return;
+    this.#closeCallback = null;
+    IOLoop.current().addCallback(callback);
+  }
+
+  #handleEnd(): void {
+    // The peer finished sending; as in Tornado, the stream closes (buffered data stays
+    // readable).
+    this.close();
+  }
+
+  #handleClose(): void {
+    this.close();
+  }
+
+  #handleError(error: Error): void {
+    if (this.#closed) return;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === undefined || !RESET_CODES.has(code)) this._logError(error);
+    this.close(error);
+  }
+
+  /** Logs a socket error that is not a plain reset (resets close the stream silently). */
+  protected _logError(error: Error): void {
+    genLog.warning("Error on stream: %s", error.message);
+  }
+
+  // ---------------------------------------------------------------- STARTTLS support
+
+  /** True if nothing is pending or buffered: the socket may change hands. */
+  protected _isIdle(): boolean {
+    return (
+      !this.#closed &&
+      this.#readKind === READ_NONE &&
+      this.#size === 0 &&
+      !this.writing() &&
+      this.#socket.writableLength === 0
+    );
+  }
+
+  /**
+   * Releases the socket to a new owner (STARTTLS): stops listening to it and marks this
+   * stream closed without running the close callback, which is returned.
+   */
+  protected _detach(): (() => unknown) | null {
+    const socket = this.#socket;
+    socket.off("data", this.#onData);
+    socket.off("end", this.#onEnd);
+    socket.off("error", this.#onError);
+    socket.off("close", this.#onClose);
+    // The old object may still report errors that the new owner also sees; keep them quiet.
+    socket.on("error", noop);
+    if (this.#paused) {
+      this.#paused = false;
+      socket.resume();
+    }
+    this.#closed = true;
+    const callback = this.#closeCallback;
+    this.#closeCallback = null;
+    return callback;
+  }
+
+  /** Sets TCP_NODELAY where the transport has it (see {@link IOStream.setNodelay}). */
+  setNodelay(_value: boolean): void {}
+}
