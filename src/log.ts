@@ -259,7 +259,9 @@ export const stderrSink: LogSink = {
 
 /** Writes each record, formatted, as one line to a stream (stderr, stdout, a socket). */
 export class StreamSink implements LogSink {
+  /** Where the lines go. */
   readonly stream: NodeJS.WritableStream;
+  /** How records become lines. */
   readonly formatter: LogRecordFormatter;
 
   /**
@@ -271,10 +273,12 @@ export class StreamSink implements LogSink {
     this.formatter = formatter ?? new LogFormatter({ stream });
   }
 
+  /** True when the formatter prints the caller's location. */
   get wantsCaller(): boolean {
     return this.formatter.wantsCaller === true;
   }
 
+  /** Writes the formatted record and a newline. */
   write(record: LogRecord): void {
     this.stream.write(`${this.formatter.format(record)}\n`);
   }

@@ -4,8 +4,9 @@
  * - {@link Configurable} and {@link configurable}: a base class whose constructor builds the
  *   implementation chosen at runtime with `configure()` (`new AsyncHTTPClient()` gives a
  *   `SimpleAsyncHTTPClient` unless configured otherwise; `Resolver` works the same way).
- * - {@link GzipDecompressor}: streaming gzip decompression with a bound on the output of each
- *   call, so a compression bomb is never inflated past what the caller asked for.
+ * - {@link GzipDecompressor} and {@link ZlibDecompressor}: streaming gzip/deflate decompression
+ *   with a bound on the output of each call, so a compression bomb is never inflated past what
+ *   the caller asked for.
  * - {@link reUnescape}, {@link errnoFromException}, {@link timedeltaToMs},
  *   {@link websocketMask}, and {@link TimeoutError}.
  */
@@ -149,6 +150,25 @@ export class Configurable {
     return configurations.get(this.configurableBase())?.defaults;
   }
 
+  /**
+   * Builds the object for `new Base(...)` by calling `build()`. Override it on a base to hand
+   * out existing instances instead, as Tornado's `AsyncHTTPClient` does (one per IOLoop unless
+   * `forceInstance`). Only construction through the base comes here; an implementation
+   * constructed directly is always new.
+   *
+   * @param build - constructs a new `impl` with the merged options.
+   * @param _impl - the class `build` constructs.
+   * @param _options - the merged options (the first constructor argument).
+   * @returns the object `new Base(...)` evaluates to.
+   */
+  static instantiate(
+    build: () => Configurable,
+    _impl: ConfigurableClass,
+    _options: ConfigurableOptions | undefined,
+  ): Configurable {
+    return build();
+  }
+
   /** Snapshot of this hierarchy's configuration, for tests that configure temporarily. */
   static saveConfiguration(): SavedConfiguration {
     const base = this.configurableBase();
@@ -172,6 +192,9 @@ type AnyClass = abstract new (...args: any[]) => Configurable;
  * Usable as a function (`export const Base = configurable(class Base extends Configurable {…})`)
  * or as a standard class decorator (`@configurable`).
  *
+ * The base must not be declared `abstract` in TypeScript, since `new Base()` is the point;
+ * give methods that implementations must provide a body that throws.
+ *
  * @returns a Proxy of `cls` that is the class users should see and extend.
  * @throws TypeError (`ERR_INVALID_CONFIGURABLE`) when `cls` does not extend {@link Configurable}.
  */
@@ -190,9 +213,12 @@ export function configurable<C extends AnyClass>(cls: C, _context?: ClassDecorat
         const given = args[0];
         args = [{ ...defaults, ...(given as ConfigurableOptions | undefined) }, ...args.slice(1)];
       }
-      if ((impl as unknown) === proxy) return Reflect.construct(target, args, newTarget);
       // An implementation that is itself a configurable base dispatches again in its own trap.
-      return Reflect.construct(impl, args);
+      const build = (): Configurable =>
+        (impl as unknown) === proxy
+          ? Reflect.construct(target, args, newTarget)
+          : Reflect.construct(impl, args);
+      return base.instantiate(build, impl, args[0] as ConfigurableOptions | undefined);
     },
   });
   bases.add(proxy);
@@ -202,20 +228,24 @@ export function configurable<C extends AnyClass>(cls: C, _context?: ClassDecorat
 // ---------------------------------------------------------------------------------------------
 // Gzip
 
-/** Failure of {@link GzipDecompressor}: corrupt or truncated data, or too much output. */
-export class GzipDecodeError extends Error {
-  override name = "GzipDecodeError";
+/** Failure of a {@link ZlibDecompressor}: corrupt or truncated data, or too much output. */
+export class DecompressionError extends Error {
+  override name = "DecompressionError";
   /**
-   * `ERR_GZIP_DATA` (corrupt input; `zlibCode` says how), `ERR_GZIP_TRUNCATED` (input ended
-   * inside the stream, found by `flush()`), `ERR_GZIP_TOO_LARGE` (`flush()` past its limit),
-   * `ERR_GZIP_CLOSED` (used after `flush()` or an error; that error is the `cause`).
+   * `ERR_DECOMPRESS_DATA` (corrupt input; `zlibCode` says how), `ERR_DECOMPRESS_TRUNCATED` (input ended
+   * inside the stream, found by `flush()`), `ERR_DECOMPRESS_TOO_LARGE` (`flush()` past its limit),
+   * `ERR_DECOMPRESS_CLOSED` (used after `flush()` or an error; that error is the `cause`).
    */
-  readonly code: "ERR_GZIP_DATA" | "ERR_GZIP_TRUNCATED" | "ERR_GZIP_TOO_LARGE" | "ERR_GZIP_CLOSED";
+  readonly code:
+    | "ERR_DECOMPRESS_DATA"
+    | "ERR_DECOMPRESS_TRUNCATED"
+    | "ERR_DECOMPRESS_TOO_LARGE"
+    | "ERR_DECOMPRESS_CLOSED";
   /** zlib's code (`Z_DATA_ERROR`, `Z_BUF_ERROR`, …) when zlib reported the error. */
   readonly zlibCode: string | undefined;
   constructor(
     message: string,
-    code: GzipDecodeError["code"],
+    code: DecompressionError["code"],
     zlibCode?: string,
     options?: ErrorOptions,
   ) {
@@ -250,13 +280,26 @@ function badMaxLength(maxLength: unknown): RangeError {
 /** Output buffer size per zlib step, in bytes. */
 const STEP = 64 * 1024;
 
+/** Options for {@link ZlibDecompressor}. */
+export interface ZlibDecompressorOptions {
+  /**
+   * `"gzip"` (a gzip file or `Content-Encoding: gzip`), `"deflate"` (zlib-wrapped, HTTP's
+   * `deflate`) or `"raw"` (bare deflate, as WebSocket permessage-deflate sends it).
+   * @defaultValue "gzip"
+   */
+  format?: "gzip" | "deflate" | "raw";
+  /** The window size, 8 to 15 (a peer's negotiated `max_window_bits`). @defaultValue 15 */
+  windowBits?: number;
+}
+
 /**
- * Streaming gzip decompressor, like Python's `zlib.decompressobj(16 + zlib.MAX_WBITS)`:
- * feed compressed chunks to {@link GzipDecompressor.decompress}, then call
- * {@link GzipDecompressor.flush} when the input ends.
+ * Streaming decompressor for gzip, zlib and raw deflate data, like Python's
+ * `zlib.decompressobj`: feed compressed chunks to {@link ZlibDecompressor.decompress}, then call
+ * {@link ZlibDecompressor.flush} when the input ends (a WebSocket, whose messages end with a
+ * sync flush, never needs to).
  *
  * With a `maxLength`, `decompress` produces at most that many bytes and never inflates more:
- * the input it did not get to is kept in {@link GzipDecompressor.unconsumedTail}, which the
+ * the input it did not get to is kept in {@link ZlibDecompressor.unconsumedTail}, which the
  * caller passes back in the next call. This bounds memory on hostile input (a few KiB that
  * inflate to gigabytes).
  *
@@ -278,34 +321,62 @@ const STEP = 64 * 1024;
  * deliver(d.flush());
  * ```
  */
-export class GzipDecompressor {
+export class ZlibDecompressor {
   #handle: ZlibHandle | null;
   #state: Uint32Array;
-  #engine: zlib.Gunzip;
+  #engine: zlib.Gunzip | zlib.Inflate | zlib.InflateRaw;
   #tail: Buffer = EMPTY;
-  #error: GzipDecodeError | null = null;
+  #error: DecompressionError | null = null;
+  readonly #label: string;
 
-  /** @throws Error when the running Node.js lacks the synchronous zlib handle. */
-  constructor() {
-    const engine = zlib.createGunzip();
+  /**
+   * @throws RangeError for a `windowBits` outside 8..15 or an unknown `format`.
+   * @throws Error when the running Node.js lacks the synchronous zlib handle.
+   */
+  constructor(options: ZlibDecompressorOptions = {}) {
+    const format = options.format ?? "gzip";
+    const windowBits = options.windowBits ?? 15;
+    if (!Number.isInteger(windowBits) || windowBits < 8 || windowBits > 15) {
+      throw Object.assign(new RangeError(`windowBits must be 8 to 15: ${windowBits}`), {
+        code: "ERR_OUT_OF_RANGE",
+      });
+    }
+    const engine =
+      format === "gzip"
+        ? zlib.createGunzip({ windowBits })
+        : format === "deflate"
+          ? zlib.createInflate({ windowBits })
+          : format === "raw"
+            ? zlib.createInflateRaw({ windowBits })
+            : null;
+    if (engine === null) {
+      throw Object.assign(new RangeError(`unknown format: ${String(format)}`), {
+        code: "ERR_INVALID_ARG_VALUE",
+      });
+    }
+    this.#label = format;
     const internals = engine as unknown as { _handle?: ZlibHandle; _writeState?: Uint32Array };
     const handle = internals._handle;
     const state = internals._writeState;
     if (typeof handle?.writeSync !== "function" || !(state instanceof Uint32Array)) {
       engine.close();
-      throw new Error("GzipDecompressor: this Node.js has no synchronous zlib handle");
+      throw new Error("ZlibDecompressor: this Node.js has no synchronous zlib handle");
     }
     this.#engine = engine;
     this.#handle = handle;
     this.#state = state;
     // Replaces Node's handler, which would destroy the (unused) stream and emit 'error'.
     handle.onerror = (message, _errno, code) => {
-      this.#error ??= new GzipDecodeError(`gzip: ${message}`, "ERR_GZIP_DATA", code);
+      this.#error ??= new DecompressionError(
+        `${this.#label}: ${message}`,
+        "ERR_DECOMPRESS_DATA",
+        code,
+      );
     };
   }
 
   /**
-   * Input from the last {@link GzipDecompressor.decompress} call that was not processed because
+   * Input from the last {@link ZlibDecompressor.decompress} call that was not processed because
    * `maxLength` was reached (a view of that call's `data`, not a copy). Pass it to the next
    * call. Empty when all input was used.
    */
@@ -319,7 +390,7 @@ export class GzipDecompressor {
    *
    * @param data - compressed bytes (new input, or the previous `unconsumedTail`).
    * @param maxLength - most bytes to return; 0 means no limit. @defaultValue 0
-   * @throws GzipDecodeError (`ERR_GZIP_DATA`) on corrupt data; the decompressor is then closed.
+   * @throws DecompressionError (`ERR_DECOMPRESS_DATA`) on corrupt data; the decompressor is then closed.
    */
   decompress(data: Uint8Array, maxLength = 0): Buffer {
     if (!Number.isInteger(maxLength) || maxLength < 0) throw badMaxLength(maxLength);
@@ -333,8 +404,8 @@ export class GzipDecompressor {
    * `unconsumedTail`), checks that the stream was complete, and closes the decompressor.
    *
    * @param maxLength - most bytes to return; 0 means no limit. @defaultValue 0
-   * @throws GzipDecodeError `ERR_GZIP_TRUNCATED` when the input ended inside the gzip stream,
-   *   `ERR_GZIP_TOO_LARGE` past `maxLength`, `ERR_GZIP_DATA` on corrupt data.
+   * @throws DecompressionError `ERR_DECOMPRESS_TRUNCATED` when the input ended inside the gzip stream,
+   *   `ERR_DECOMPRESS_TOO_LARGE` past `maxLength`, `ERR_DECOMPRESS_DATA` on corrupt data.
    * @remarks Python's `flush()` accepts truncated input silently; Tornado calls it to detect
    * errors, so here truncation is one.
    */
@@ -345,17 +416,22 @@ export class GzipDecompressor {
       const limit = maxLength > 0 ? maxLength + 1 : 0;
       const { output } = this.#run(this.#tail, zlib.constants.Z_FINISH, limit);
       if (limit > 0 && output.length >= limit) {
-        throw new GzipDecodeError(
-          `gzip: more than ${maxLength} bytes left at flush`,
-          "ERR_GZIP_TOO_LARGE",
+        throw new DecompressionError(
+          `${this.#label}: more than ${maxLength} bytes left at flush`,
+          "ERR_DECOMPRESS_TOO_LARGE",
         );
       }
       return output;
     } catch (error) {
-      if (error instanceof GzipDecodeError && error.zlibCode === "Z_BUF_ERROR") {
-        throw new GzipDecodeError("gzip: truncated input", "ERR_GZIP_TRUNCATED", "Z_BUF_ERROR", {
-          cause: error,
-        });
+      if (error instanceof DecompressionError && error.zlibCode === "Z_BUF_ERROR") {
+        throw new DecompressionError(
+          `${this.#label}: truncated input`,
+          "ERR_DECOMPRESS_TRUNCATED",
+          "Z_BUF_ERROR",
+          {
+            cause: error,
+          },
+        );
       }
       throw error;
     } finally {
@@ -368,9 +444,14 @@ export class GzipDecompressor {
   #run(input: Uint8Array, flush: number, maxLength: number): { output: Buffer; unused: Buffer } {
     const handle = this.#handle;
     if (handle === null) {
-      throw new GzipDecodeError("gzip: decompressor is closed", "ERR_GZIP_CLOSED", undefined, {
-        cause: this.#error ?? undefined,
-      });
+      throw new DecompressionError(
+        `${this.#label}: decompressor is closed`,
+        "ERR_DECOMPRESS_CLOSED",
+        undefined,
+        {
+          cause: this.#error ?? undefined,
+        },
+      );
     }
     const limit = maxLength > 0 ? maxLength : Number.POSITIVE_INFINITY;
     const chunks: Buffer[] = [];
@@ -407,10 +488,29 @@ export class GzipDecompressor {
     return { output, unused: view.subarray(inOffset, inOffset + inLength) };
   }
 
+  /**
+   * Releases zlib's memory now (for a body abandoned midway); later calls throw
+   * `ERR_DECOMPRESS_CLOSED`. `flush()` and errors close too. Safe to call more than once.
+   */
+  close(): void {
+    this.#tail = EMPTY;
+    this.#close();
+  }
+
   #close(): void {
     if (this.#handle === null) return;
     this.#handle = null;
     this.#engine.close();
+  }
+}
+
+/**
+ * Streaming gzip decompressor: Tornado's `GzipDecompressor`, a {@link ZlibDecompressor} for the
+ * gzip format (what `Content-Encoding: gzip` bodies and `decompress_response` need).
+ */
+export class GzipDecompressor extends ZlibDecompressor {
+  constructor() {
+    super({ format: "gzip" });
   }
 }
 

@@ -8,9 +8,10 @@ import {
   type ConfigurableClass,
   configurable,
   errnoFromException,
-  GzipDecodeError,
+  DecompressionError,
   GzipDecompressor,
   reUnescape,
+  ZlibDecompressor,
   TimeoutError,
   timedeltaToMs,
   websocketMask,
@@ -230,6 +231,33 @@ test("fields and #private members of the base are set once on the built instance
   assert.equal(counter.increment(), 12);
 });
 
+test("a base can hand out existing instances by overriding instantiate", () => {
+  const cache = new Map<unknown, Configurable>();
+  const Cached = configurable(
+    class Cached extends Configurable {
+      static override configurableDefault(): ConfigurableClass {
+        return CachedImpl;
+      }
+      static override instantiate(
+        build: () => Configurable,
+        impl: ConfigurableClass,
+        options: { force?: boolean } | undefined,
+      ): Configurable {
+        if (options?.force) return build();
+        let instance = cache.get(impl);
+        if (instance === undefined) cache.set(impl, (instance = build()));
+        return instance;
+      }
+    },
+  );
+  class CachedImpl extends Cached {}
+  const first = new Cached();
+  assert.ok(first instanceof CachedImpl);
+  assert.equal(new Cached(), first);
+  assert.notEqual(new Cached({ force: true }), first);
+  assert.notEqual(new CachedImpl(), first);
+});
+
 test("configurable also works as a standard class decorator", () => {
   @configurable
   class Decorated extends Configurable {
@@ -292,21 +320,24 @@ test("a compression bomb is inflated only as far as the caller asks", () => {
   }
   assert.equal(total, 1 << 20);
   assert.ok(input.length > 0);
-  assert.throws(() => d.flush(1024), { name: "GzipDecodeError", code: "ERR_GZIP_TOO_LARGE" });
+  assert.throws(() => d.flush(1024), {
+    name: "DecompressionError",
+    code: "ERR_DECOMPRESS_TOO_LARGE",
+  });
 });
 
-test("corrupt gzip data throws GzipDecodeError and closes the decompressor", () => {
+test("corrupt gzip data throws DecompressionError and closes the decompressor", () => {
   const d = new GzipDecompressor();
   assert.throws(
     () => d.decompress(Buffer.from("definitely not gzip")),
     (e) => {
-      assert.ok(e instanceof GzipDecodeError);
-      assert.equal(e.code, "ERR_GZIP_DATA");
+      assert.ok(e instanceof DecompressionError);
+      assert.equal(e.code, "ERR_DECOMPRESS_DATA");
       assert.equal(e.zlibCode, "Z_DATA_ERROR");
       return true;
     },
   );
-  assert.throws(() => d.decompress(zlib.gzipSync("x")), { code: "ERR_GZIP_CLOSED" });
+  assert.throws(() => d.decompress(zlib.gzipSync("x")), { code: "ERR_DECOMPRESS_CLOSED" });
 });
 
 test("flush detects truncated input and closes the decompressor", () => {
@@ -314,8 +345,17 @@ test("flush detects truncated input and closes the decompressor", () => {
   const d = new GzipDecompressor();
   const partial = d.decompress(compressed.subarray(0, compressed.length - 4));
   assert.equal(partial.toString(), "some text that gets cut");
-  assert.throws(() => d.flush(), { name: "GzipDecodeError", code: "ERR_GZIP_TRUNCATED" });
-  assert.throws(() => d.decompress(Buffer.alloc(0)), { code: "ERR_GZIP_CLOSED" });
+  assert.throws(() => d.flush(), { name: "DecompressionError", code: "ERR_DECOMPRESS_TRUNCATED" });
+  assert.throws(() => d.decompress(Buffer.alloc(0)), { code: "ERR_DECOMPRESS_CLOSED" });
+});
+
+test("close releases the decompressor; later calls throw ERR_DECOMPRESS_CLOSED", () => {
+  const d = new GzipDecompressor();
+  d.decompress(zlib.gzipSync("partial").subarray(0, 12));
+  d.close();
+  d.close();
+  assert.throws(() => d.decompress(Buffer.from("x")), { code: "ERR_DECOMPRESS_CLOSED" });
+  assert.throws(() => d.flush(), { code: "ERR_DECOMPRESS_CLOSED" });
 });
 
 test("flush of a complete stream returns what is left, and concatenated members all decode", () => {
@@ -327,6 +367,45 @@ test("flush of a complete stream returns what is left, and concatenated members 
     name: "RangeError",
     code: "ERR_OUT_OF_RANGE",
   });
+});
+
+test("raw deflate messages with a sync flush decode one by one, bombs stopped at the limit", () => {
+  // WebSocket permessage-deflate: each message is raw deflate ending in a sync flush (the
+  // trailing 00 00 ff ff, which the sender strips and the receiver appends back).
+  const messages = ["hello", "hello again", "x".repeat(10_000)];
+  const d = new ZlibDecompressor({ format: "raw" });
+  const tail = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+  for (const message of messages) {
+    const frame = zlib.deflateRawSync(message, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    assert.deepEqual(frame.subarray(-4), tail);
+    const out = d.decompress(frame, 1 << 20);
+    assert.equal(out.toString(), message);
+    assert.equal(d.unconsumedTail.length, 0);
+  }
+  const bomb = zlib.deflateRawSync(Buffer.alloc(32 << 20));
+  const limited = new ZlibDecompressor({ format: "raw" });
+  const first = limited.decompress(bomb, 1 << 20);
+  assert.equal(first.length, 1 << 20);
+  assert.ok(limited.unconsumedTail.length > 0);
+  limited.close();
+});
+
+test("the deflate format reads zlib-wrapped data; bad options are RangeErrors", () => {
+  const d = new ZlibDecompressor({ format: "deflate" });
+  const data = Buffer.from("zlib wrapped ".repeat(100));
+  const out = Buffer.concat([d.decompress(zlib.deflateSync(data)), d.flush()]);
+  assert.deepEqual(out, data);
+  assert.throws(() => new ZlibDecompressor({ windowBits: 16 }), RangeError);
+  assert.throws(() => new ZlibDecompressor({ format: "brotli" as "raw" }), {
+    code: "ERR_INVALID_ARG_VALUE",
+  });
+  assert.throws(
+    () => new ZlibDecompressor({ format: "raw" }).decompress(Buffer.from([0xff, 0xff])),
+    {
+      name: "DecompressionError",
+      message: /^raw: /,
+    },
+  );
 });
 
 // ---------------------------------------------------------------------------------------------

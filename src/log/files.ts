@@ -57,7 +57,9 @@ export class LoggingConfigError extends RangeError {
  * Time rotation is decided by each record's `time`.
  */
 export class FileSink implements LogSink {
+  /** The current log file (rotated files get suffixes). */
   readonly path: string;
+  /** How records become lines. */
   readonly formatter: LogRecordFormatter;
   readonly #mode: "size" | "time";
   readonly #maxBytes: number;
@@ -105,6 +107,7 @@ export class FileSink implements LogSink {
     this.#rolloverAt = mode === "time" ? this.#computeRollover(started) : Number.POSITIVE_INFINITY;
   }
 
+  /** True when the formatter prints the caller's location. */
   get wantsCaller(): boolean {
     return this.formatter.wantsCaller === true;
   }

@@ -195,6 +195,7 @@ function streamHasColors(stream: NodeJS.WritableStream | undefined): boolean {
  * extra line indented by 4 spaces.
  */
 export class LogFormatter implements LogRecordFormatter {
+  /** True when the format uses the caller's module, line or file. */
   readonly wantsCaller: boolean;
   readonly #fmt: string | ((fields: LogFormatFields) => string);
   readonly #datefmt: string;
@@ -295,6 +296,7 @@ function applyFormat(fmt: string, fields: LogFormatFields): string {
  * caller's `module` and `line` when known, and `error` (`name`, `message`, `code`, `stack`).
  */
 export class JSONFormatter implements LogRecordFormatter {
+  /** True when the caller's module and line are included. */
   readonly wantsCaller: boolean;
 
   /** @param options.caller - include the caller's module and line. @defaultValue true */
