@@ -232,7 +232,8 @@ test("other stdio values go to spawn as they are", async () => {
   assert.equal(child.stdout, null);
   let output = "";
   child.proc.stdout!.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  const closed = new Promise((resolve) => child.proc.once("close", resolve));
   assert.equal(await child.waitForExit(), 0);
-  await new Promise((resolve) => child.proc.once("close", resolve));
+  await closed;
   assert.equal(output, "plain\n");
 });
