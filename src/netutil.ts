@@ -30,6 +30,7 @@ import {
   connect as tlsConnect,
 } from "node:tls";
 import { appLog } from "./log.js";
+import { type ConfigurableClass, Configurable, configurable } from "./util.js";
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -405,7 +406,8 @@ export async function bindUnixSocket(
  * is logged and its socket destroyed.
  *
  * @param server - a listening server, from {@link bindSockets} or any `net.Server`.
- * @returns a function that detaches the callback; later connections queue again.
+ * @returns a function that detaches the callback; later connections queue again (on a server
+ *   already closed, the queued connections are closed instead).
  * @throws TypeError if the server already has an accept handler.
  */
 export function addAcceptHandler(
@@ -425,75 +427,59 @@ export function addAcceptHandler(
   }
   return () => {
     if (state.handler === callback) state.handler = null;
+    // A closed server will never hand its queue to anyone: close those connections.
+    if (!server.listening) for (const socket of state.pending.splice(0)) socket.destroy();
   };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Resolvers
 
-/** A class that {@link Resolver.configure} accepts. */
-export type ResolverClass = new (options?: any) => Resolver;
-
-let configuredResolver: ResolverClass | null = null;
-let configuredOptions: Record<string, unknown> = {};
-
 /**
- * Configurable asynchronous DNS resolver, as Tornado's `Resolver`.
+ * Configurable asynchronous DNS resolver, as Tornado's `Resolver` (a `Configurable`).
  *
- * `Resolver.create()` builds the configured implementation (by default
- * {@link DefaultResolver}); `Resolver.configure(CaresResolver)` changes it for the whole
- * process, e.g. for every {@link TCPClient} created later.
+ * `new Resolver(options?)` builds the configured implementation, by default
+ * {@link DefaultResolver}; `Resolver.configure(CaresResolver, defaults)` changes it for the
+ * whole process (e.g. for every `TCPClient` created later), and
+ * `Resolver.saveConfiguration()` / `restoreConfiguration()` undo that in tests.
+ * Implementations extend `Resolver` and override {@link Resolver.resolve} (and `close`).
  *
  * @example
  * ```ts
  * Resolver.configure(CaresResolver, { timeout: 2000 });
- * const addresses = await Resolver.create().resolve("example.com", 443);
+ * const addresses = await new Resolver().resolve("example.com", 443);
  * ```
  */
-export abstract class Resolver {
-  /** The class {@link create} builds when nothing is configured: {@link DefaultResolver}. */
-  static configurableDefault(): ResolverClass {
-    return DefaultResolver;
-  }
-
-  /**
-   * Sets the implementation {@link create} builds, and options merged under the ones given
-   * to `create`. `null` restores the default.
-   * @throws TypeError if `impl` is not a subclass of Resolver.
-   */
-  static configure(impl: ResolverClass | null, options: Record<string, unknown> = {}): void {
-    if (impl !== null && !(impl.prototype instanceof Resolver)) {
-      throw new TypeError("Resolver.configure needs a subclass of Resolver");
+export const Resolver = configurable(
+  class Resolver extends Configurable {
+    /** The implementation built when none is configured: {@link DefaultResolver}. */
+    static override configurableDefault(): ConfigurableClass {
+      return DefaultResolver;
     }
-    configuredResolver = impl;
-    configuredOptions = { ...options };
-  }
 
-  /** The class {@link create} builds now. */
-  static configuredClass(): ResolverClass {
-    return configuredResolver ?? Resolver.configurableDefault();
-  }
+    /**
+     * Resolves `host` to numeric addresses. Implementations override it.
+     *
+     * @param host - a host name or numeric address.
+     * @param port - copied into each result.
+     * @param family - 4 or 6 to restrict the answer; 0 (the default) for both.
+     * @returns the addresses, in the resolver's preference order; never empty.
+     * @throws (rejects) {@link ResolverError} when the name does not resolve; TypeError
+     *   from an implementation that does not override it.
+     */
+    resolve(host: string, port: number, family?: AddressFamily): Promise<ResolvedAddress[]> {
+      void host;
+      void port;
+      void family;
+      return Promise.reject(new TypeError(`${this.constructor.name} does not implement resolve()`));
+    }
 
-  /** Builds the configured implementation with the configured options plus `options`. */
-  static create(options: Record<string, unknown> = {}): Resolver {
-    const Impl = Resolver.configuredClass();
-    return new Impl({ ...configuredOptions, ...options });
-  }
-
-  /**
-   * Resolves `host` to numeric addresses.
-   *
-   * @param host - a host name or numeric address.
-   * @param port - copied into each result.
-   * @param family - 4 or 6 to restrict the answer; 0 (the default) for both.
-   * @returns the addresses, in the resolver's preference order; never empty.
-   * @throws {@link ResolverError} when the name does not resolve.
-   */
-  abstract resolve(host: string, port: number, family?: AddressFamily): Promise<ResolvedAddress[]>;
-
-  /** Releases the resolver's resources. Safe to call more than once. */
-  close(): void {}
-}
+    /** Releases the resolver's resources. Safe to call more than once. */
+    close(): void {}
+  },
+);
+/** A resolver: an instance of any {@link Resolver} implementation. */
+export type Resolver = InstanceType<typeof Resolver>;
 
 function resolveError(host: string, error: unknown): ResolverError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
@@ -509,7 +495,11 @@ function resolveError(host: string, error: unknown): ResolverError {
  * the system's configuration apply), returning every address in the system's order.
  */
 export class DefaultResolver extends Resolver {
-  async resolve(host: string, port: number, family: AddressFamily = 0): Promise<ResolvedAddress[]> {
+  override async resolve(
+    host: string,
+    port: number,
+    family: AddressFamily = 0,
+  ): Promise<ResolvedAddress[]> {
     checkFamily(family);
     if (typeof host !== "string" || host === "") throw resolveError(String(host), undefined);
     let found: { address: string; family: number }[];
@@ -555,7 +545,7 @@ export class CaresResolver extends Resolver {
   readonly #resolver: dnsPromises.Resolver;
 
   constructor(options: CaresResolverOptions = {}) {
-    super();
+    super(options);
     this.#resolver = new dnsPromises.Resolver({
       timeout: options.timeout ?? -1,
       tries: options.tries ?? 4,
@@ -563,7 +553,11 @@ export class CaresResolver extends Resolver {
     if (options.servers !== undefined) this.#resolver.setServers(options.servers);
   }
 
-  async resolve(host: string, port: number, family: AddressFamily = 0): Promise<ResolvedAddress[]> {
+  override async resolve(
+    host: string,
+    port: number,
+    family: AddressFamily = 0,
+  ): Promise<ResolvedAddress[]> {
     checkFamily(family);
     const literal = isIP(host);
     if (literal !== 0) {
@@ -608,6 +602,18 @@ export type OverrideKey = string | { host: string; port?: number; family?: Addre
 /** What a key maps to: a host (the port is kept), or a host and port. */
 export type OverrideTarget = string | { host: string; port: number };
 
+/** The mapping of an {@link OverrideResolver}: `[key, target]` entries, or hosts to hosts. */
+export type OverrideMapping =
+  Iterable<readonly [OverrideKey, OverrideTarget]> | Readonly<Record<string, string>>;
+
+/** Options of {@link OverrideResolver} in the single-object (`Configurable`) form. */
+export interface OverrideResolverOptions {
+  /** The resolver to delegate to. */
+  resolver: Resolver;
+  /** The names to override. */
+  mapping: OverrideMapping;
+}
+
 function overrideKey(host: string, port?: number, family?: AddressFamily): string {
   if (port === undefined) return JSON.stringify([host]);
   if (family === undefined) return JSON.stringify([host, port]);
@@ -635,17 +641,22 @@ export class OverrideResolver extends Resolver {
   readonly #mapping = new Map<string, OverrideTarget>();
 
   /**
-   * @param resolver - the resolver to delegate to.
+   * @param resolver - the resolver to delegate to, or one options object
+   *   `{ resolver, mapping }` (the `Configurable` form, for `Resolver.configure`).
    * @param mapping - entries `[key, target]`, or an object mapping host names to hosts.
-   * @throws TypeError for a malformed key or target.
+   * @throws TypeError for a missing resolver, a malformed key or target.
    */
-  constructor(
-    resolver: Resolver,
-    mapping: Iterable<readonly [OverrideKey, OverrideTarget]> | Record<string, string>,
-  ) {
+  constructor(resolver: Resolver | OverrideResolverOptions, mapping?: OverrideMapping) {
     super();
+    if (!(resolver instanceof Resolver) && typeof resolver === "object" && resolver !== null) {
+      mapping = resolver.mapping;
+      resolver = resolver.resolver;
+    }
     if (!(resolver instanceof Resolver)) {
       throw new TypeError("OverrideResolver needs a Resolver to delegate to");
+    }
+    if (typeof mapping !== "object" || mapping === null) {
+      throw new TypeError("OverrideResolver needs a mapping");
     }
     this.resolver = resolver;
     const entries: Iterable<readonly [OverrideKey, OverrideTarget]> =
@@ -672,7 +683,11 @@ export class OverrideResolver extends Resolver {
     }
   }
 
-  async resolve(host: string, port: number, family: AddressFamily = 0): Promise<ResolvedAddress[]> {
+  override async resolve(
+    host: string,
+    port: number,
+    family: AddressFamily = 0,
+  ): Promise<ResolvedAddress[]> {
     const target =
       this.#mapping.get(overrideKey(host, port, family)) ??
       this.#mapping.get(overrideKey(host, port)) ??
@@ -700,7 +715,9 @@ const SSL_CONTEXT = Symbol("tornado-ts.SSLContext");
 
 /**
  * TLS settings ready for a connection: a `SecureContext` (certificates, ciphers, versions)
- * plus the per-connection flags Node keeps outside it. Spread it into `tls.connect`,
+ * plus the per-connection flags Node keeps outside it, and the options the context was built
+ * from when there were some (`key`, `cert`, `ca`, …: `tls.createServer` ignores
+ * `secureContext` and builds its own from them). Spread it into `tls.connect`,
  * `new tls.TLSSocket` or `tls.createServer` options. Made by {@link sslOptionsToContext}.
  */
 export type SSLContext = Readonly<
@@ -734,7 +751,11 @@ export interface TornadoSSLOptions {
 }
 
 /** Anything {@link sslOptionsToContext} accepts. */
-export type SSLOptions = SecureContext | SSLContext | TornadoSSLOptions | tls.SecureContextOptions;
+export type SSLOptions =
+  | SecureContext
+  | SSLContext
+  | TornadoSSLOptions
+  | (tls.SecureContextOptions & tls.TlsOptions & tls.ConnectionOptions);
 
 const TORNADO_KEYS = new Set([
   "certfile",
@@ -854,6 +875,8 @@ export function sslOptionsToContext(options: SSLOptions, serverSide = false): SS
     }
     const level = certReqsLevel(o.cert_reqs ?? (serverSide ? 0 : 2));
     return brand({
+      // The options stay too: a tls.Server builds its own context from them.
+      ...context,
       secureContext: buildContext(context),
       // Servers ask for a certificate unless CERT_NONE; CERT_OPTIONAL accepts none or a bad one.
       requestCert: serverSide ? level > 0 : false,

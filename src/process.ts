@@ -55,8 +55,11 @@ export function taskId(): number | null {
 /** {@link forkProcesses} cannot go on: too many restarts, or it was called from the wrong place. */
 export class ForkProcessesError extends Error {
   override name = "ForkProcessesError";
-  /** `ERR_TOO_MANY_RESTARTS`, or `ERR_NOT_FORKED` in a cluster worker not started by forkProcesses. */
-  readonly code: "ERR_TOO_MANY_RESTARTS" | "ERR_NOT_FORKED";
+  /**
+   * `ERR_TOO_MANY_RESTARTS`; `ERR_NOT_FORKED` in a cluster worker not started by
+   * forkProcesses; `ERR_ALREADY_FORKED` for a second call in the primary.
+   */
+  readonly code: "ERR_TOO_MANY_RESTARTS" | "ERR_NOT_FORKED" | "ERR_ALREADY_FORKED";
   constructor(message: string, code: ForkProcessesError["code"]) {
     super(message);
     this.code = code;
@@ -80,8 +83,8 @@ let forking = false;
  * @returns (in a worker) its task id.
  * @throws (rejects, in the primary) {@link ForkProcessesError} `ERR_TOO_MANY_RESTARTS` when
  *   more than `maxRestarts` restarts were needed (the remaining workers are left running);
- *   `ERR_NOT_FORKED` in a cluster worker that this function did not start; Error if called
- *   twice in the primary.
+ *   `ERR_NOT_FORKED` in a cluster worker that this function did not start;
+ *   `ERR_ALREADY_FORKED` if called twice in the primary.
  */
 export function forkProcesses(
   numProcesses: number | null = null,
@@ -99,7 +102,11 @@ export function forkProcesses(
     }
     return Promise.resolve(id);
   }
-  if (forking) return Promise.reject(new Error("forkProcesses already called in this process"));
+  if (forking) {
+    return Promise.reject(
+      new ForkProcessesError("forkProcesses already called in this process", "ERR_ALREADY_FORKED"),
+    );
+  }
   forking = true;
   const count =
     numProcesses === null || !Number.isFinite(numProcesses) || numProcesses <= 0

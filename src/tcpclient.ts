@@ -259,10 +259,10 @@ export class TCPClient {
   readonly resolver: Resolver;
   readonly #ownResolver: boolean;
 
-  /** @param resolver - the resolver to use; by default `Resolver.create()`, closed by {@link close}. */
+  /** @param resolver - the resolver to use; by default `new Resolver()` (the configured one), closed by {@link close}. */
   constructor(resolver?: Resolver) {
     this.#ownResolver = resolver === undefined;
-    this.resolver = resolver ?? Resolver.create();
+    this.resolver = resolver ?? new Resolver();
   }
 
   /** Closes the resolver if this client created it. */

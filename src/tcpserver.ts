@@ -14,7 +14,7 @@
  */
 
 import type { AddressInfo, Server, Socket } from "node:net";
-import { TLSSocket } from "node:tls";
+import { createServer as createTLSServer, type Server as TLSServer, TLSSocket } from "node:tls";
 import { IOStream, SSLIOStream } from "./iostream.js";
 import { appLog, genLog } from "./log.js";
 import {
@@ -45,13 +45,20 @@ export interface TCPServerOptions {
 // ECONNABORTED and friends.
 const QUIET_CODES = new Set(["ECONNRESET", "ECONNABORTED", "EPIPE", "ETIMEDOUT", "EINVAL"]);
 
+/** How long (ms) a client may take over its TLS handshake: Node's tls.Server default. */
+const HANDSHAKE_TIMEOUT = 120_000;
+
 /**
  * A TCP server: accepts connections and hands each one to {@link handleStream}.
  *
- * With `ssl`, every connection is wrapped in TLS (the handshake runs in the background;
- * `handleStream` may be called before it finishes, and reads and writes wait for it). A failed
- * handshake is logged once as a warning (a client that just disconnects, silently) and
- * affects no other connection.
+ * With `ssl`, every connection goes through TLS (Node's `tls.Server` machinery, fed the
+ * accepted sockets) and reaches `handleStream` as an {@link SSLIOStream} once the handshake
+ * is done and, if the options ask for it, the client certificate verified. A failed handshake
+ * or a rejected certificate is logged once as a warning (a client that just disconnects or
+ * resets, silently) and affects no other connection.
+ *
+ * @remarks Tornado may call `handle_stream` before the handshake finishes; here it is always
+ * after, so `stream.socket.getPeerCertificate()` is ready.
  *
  * @example
  * ```ts
@@ -82,9 +89,11 @@ export class TCPServer {
   }[];
   #started: boolean;
   readonly #onAccept: (socket: Socket, address: PeerAddress) => void;
+  readonly #tlsServer: TLSServer | null;
 
   /**
-   * @throws TypeError for Tornado-style `ssl` options without `certfile`; the errors of
+   * @throws TypeError for Tornado-style `ssl` options without `certfile`, or a bare
+   *   `tls.SecureContext` with `requestCert`; the errors of
    *   `sslOptionsToContext` (`SSLOptionsError` for a missing or invalid file).
    */
   constructor(options: TCPServerOptions = {}) {
@@ -98,6 +107,22 @@ export class TCPServer {
     this.#pendingBinds = [];
     this.#started = false;
     this.#onAccept = this.#handleConnection.bind(this);
+    this.#tlsServer = null;
+    const context = this.sslContext;
+    if (context !== null && hasCredentials(context)) {
+      // Verification is ours (after the handshake) so a rejected certificate can be logged.
+      const tlsServer = createTLSServer({ ...context, rejectUnauthorized: false });
+      tlsServer.on("secureConnection", (socket: TLSSocket) => this.#handleSecureConnection(socket));
+      tlsServer.on("tlsClientError", (error: Error, socket: TLSSocket) =>
+        this.#handleTLSError(error, socket),
+      );
+      this.#tlsServer = tlsServer;
+    } else if (context !== null && context.requestCert) {
+      throw new TypeError(
+        "a TLS server that asks for client certificates needs key/cert options " +
+          "(or Tornado's certfile), not a bare tls.SecureContext",
+      );
+    }
   }
 
   /**
@@ -161,8 +186,8 @@ export class TCPServer {
    */
   stop(): void {
     for (const [server, remove] of this.#servers) {
-      remove();
       if (server.listening) server.close();
+      remove();
     }
     this.#servers.clear();
   }
@@ -189,28 +214,72 @@ export class TCPServer {
     throw new Error(`${this.constructor.name} does not override handleStream`);
   }
 
+  #streamOptions(): { maxBufferSize?: number; readChunkSize?: number } {
+    return {
+      ...(this.maxBufferSize !== undefined ? { maxBufferSize: this.maxBufferSize } : {}),
+      ...(this.readChunkSize !== undefined ? { readChunkSize: this.readChunkSize } : {}),
+    };
+  }
+
   #handleConnection(socket: Socket, address: PeerAddress): void {
-    let stream: IOStream;
-    try {
-      const streamOptions = {
-        ...(this.maxBufferSize !== undefined ? { maxBufferSize: this.maxBufferSize } : {}),
-        ...(this.readChunkSize !== undefined ? { readChunkSize: this.readChunkSize } : {}),
-      };
-      if (this.sslContext !== null) {
-        const tlsSocket = new TLSSocket(socket, { ...this.sslContext, isServer: true });
-        stream = new SSLIOStream(tlsSocket, streamOptions);
-      } else {
-        stream = new IOStream(socket, streamOptions);
-      }
-    } catch (error) {
-      // The client reset the connection before we could wrap it: nothing to serve.
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === undefined || !QUIET_CODES.has(code)) {
-        genLog.warning("Error setting up connection from %s: %s", address.address, String(error));
-      }
+    if (this.#tlsServer !== null) {
+      // The TLS server wraps the socket and runs the handshake; see #handleSecureConnection.
+      this.#tlsServer.emit("connection", socket);
+    } else if (this.sslContext !== null) {
+      this.#handleBareTLS(socket, address);
+    } else {
+      this.#serve(new IOStream(socket, this.#streamOptions()), address);
+    }
+  }
+
+  // TLS from a bare SecureContext (no options for a tls.Server to build from, and no client
+  // certificates to verify): the stream runs the handshake and logs its failure.
+  #handleBareTLS(socket: Socket, address: PeerAddress): void {
+    const tlsSocket = new TLSSocket(socket, { ...this.sslContext, isServer: true });
+    const stream = new SSLIOStream(tlsSocket, this.#streamOptions());
+    // As tls.Server does: a client that never finishes its handshake is dropped.
+    tlsSocket.setTimeout(HANDSHAKE_TIMEOUT, () => {
+      genLog.warning("SSL Error on %s: handshake timed out", describe(address));
+      stream.close();
+    });
+    stream.waitForHandshake().then(
+      () => {
+        tlsSocket.setTimeout(0);
+        this.#serve(stream, address);
+      },
+      () => stream.close(),
+    );
+  }
+
+  #handleSecureConnection(socket: TLSSocket): void {
+    const address = peerOf(socket);
+    const context = this.sslContext!;
+    if (context.requestCert && context.rejectUnauthorized && !socket.authorized) {
+      const certificate = socket.getPeerCertificate();
+      const reason =
+        certificate === null || Object.keys(certificate).length === 0
+          ? "no certificate"
+          : String(socket.authorizationError);
+      genLog.warning(
+        "SSL Error on %s: client certificate rejected (%s)",
+        describe(address),
+        reason,
+      );
       socket.destroy();
       return;
     }
+    this.#serve(new SSLIOStream(socket, this.#streamOptions()), address);
+  }
+
+  #handleTLSError(error: Error, socket: TLSSocket): void {
+    socket.destroy();
+    // A client that goes away mid-handshake is no news (Tornado: SSL EOF, ECONNRESET).
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== undefined && QUIET_CODES.has(code)) return;
+    genLog.warning("SSL Error on %s: %s", describe(peerOf(socket)), error.message);
+  }
+
+  #serve(stream: IOStream, address: PeerAddress): void {
     let result: void | Promise<void>;
     try {
       result = this.handleStream(stream, address);
@@ -229,11 +298,26 @@ export class TCPServer {
   }
 }
 
+function peerOf(socket: Socket): PeerAddress {
+  const remote = socket.remoteAddress;
+  // TLS over a Unix socket has no remote address (as in Tornado, "").
+  if (remote === undefined) return { address: "", family: "unix", port: 0 };
+  return {
+    address: remote,
+    family: socket.remoteFamily === "IPv6" ? "IPv6" : "IPv4",
+    port: socket.remotePort ?? 0,
+  };
+}
+
 function describe(address: PeerAddress): string {
   if (address.family === "unix") return "unix socket";
   return address.family === "IPv6"
     ? `[${address.address}]:${address.port}`
     : `${address.address}:${address.port}`;
+}
+
+function hasCredentials(context: SSLContext): boolean {
+  return context.key !== undefined || context.cert !== undefined || context.pfx !== undefined;
 }
 
 function isTornadoStyle(options: object): boolean {

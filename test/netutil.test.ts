@@ -56,7 +56,7 @@ class FixedResolver extends Resolver {
   constructor(readonly answer: { family: 4 | 6; address: string }[]) {
     super();
   }
-  async resolve(_host: string, port: number, family = 0): Promise<ResolvedAddress[]> {
+  override async resolve(_host: string, port: number, family = 0): Promise<ResolvedAddress[]> {
     return this.answer
       .filter((a) => family === 0 || a.family === family)
       .map((a) => ({ ...a, port }));
@@ -430,17 +430,34 @@ test("OverrideResolver maps the most specific key first [test_resolve_multiaddr]
   assert.throws(() => new OverrideResolver({} as Resolver, {}), TypeError);
 });
 
-test("Resolver.configure chooses what Resolver.create builds", (t) => {
-  t.after(() => Resolver.configure(null));
+test("new Resolver() builds the configured implementation", async (t) => {
+  const saved = Resolver.saveConfiguration();
+  t.after(() => Resolver.restoreConfiguration(saved));
   assert.equal(Resolver.configuredClass(), DefaultResolver);
-  assert.ok(Resolver.create() instanceof DefaultResolver);
+  const plain = new Resolver();
+  assert.ok(plain instanceof DefaultResolver);
+  assert.ok(plain instanceof Resolver);
   Resolver.configure(CaresResolver, { tries: 1 });
-  const resolver = Resolver.create();
-  assert.ok(resolver instanceof CaresResolver);
-  resolver.close();
+  const cares = new Resolver();
+  assert.ok(cares instanceof CaresResolver);
+  cares.close();
+  // The Configurable form of OverrideResolver: one options object.
+  Resolver.configure(OverrideResolver, {
+    resolver: new DefaultResolver(),
+    mapping: { "configured.test": "127.0.0.3" },
+  });
+  const override = new Resolver();
+  assert.ok(override instanceof OverrideResolver);
+  assert.deepEqual(await override.resolve("configured.test", 1), [
+    { family: 4, address: "127.0.0.3", port: 1 },
+  ]);
   assert.throws(() => Resolver.configure(Map as any), TypeError);
   Resolver.configure(null);
   assert.equal(Resolver.configuredClass(), DefaultResolver);
+  // A subclass that forgets resolve() says so.
+  class Forgetful extends Resolver {}
+  await assert.rejects(new Forgetful().resolve("x", 1), /Forgetful does not implement resolve/);
+  assert.throws(() => new OverrideResolver(new DefaultResolver(), undefined), TypeError);
 });
 
 test("sslOptionsToContext maps Tornado-style options to Node's", () => {

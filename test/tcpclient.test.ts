@@ -3,7 +3,14 @@ import { test } from "node:test";
 import { Future } from "../src/concurrent.js";
 import { SSLIOStream, StreamClosedError } from "../src/iostream.js";
 import { genLog } from "../src/log.js";
-import { type AddressFamily, bindSockets, type ResolvedAddress, Resolver } from "../src/netutil.js";
+import {
+  type AddressFamily,
+  bindSockets,
+  DefaultResolver,
+  OverrideResolver,
+  type ResolvedAddress,
+  Resolver,
+} from "../src/netutil.js";
 import { Connector, TCPClient } from "../src/tcpclient.js";
 import { bindUnusedPort, ExpectLog } from "../src/testing.js";
 import { TimeoutError } from "../src/util.js";
@@ -524,7 +531,7 @@ test("connects from the given source port, on loopback by default", async (t) =>
 });
 
 class NeverResolver extends Resolver {
-  resolve(): Promise<ResolvedAddress[]> {
+  override resolve(): Promise<ResolvedAddress[]> {
     return new Promise(() => {});
   }
 }
@@ -578,6 +585,39 @@ test("a server certificate that does not verify fails the connect", async (t) =>
       return true;
     },
   );
+});
+
+test("TLS checks the certificate against the host asked for, name or address", async (t) => {
+  const server = await startServer(t, "127.0.0.1", 4, { ssl: { certfile: CERT, keyfile: KEY } });
+  const byAddress = await newClient(t).connect("127.0.0.1", server.port, {
+    ssl: { ca_certs: CERT },
+  });
+  t.after(() => byAddress.close());
+  assert.equal((byAddress as SSLIOStream).socket.authorized, true);
+  // A name the certificate does not carry, resolved to the same server, is refused.
+  const resolver = new OverrideResolver(new DefaultResolver(), { "wrong.test": "127.0.0.1" });
+  using _ = new ExpectLog(genLog, /SSL Error/, { required: false });
+  await assert.rejects(
+    newClient(t, resolver).connect("wrong.test", server.port, { ssl: { ca_certs: CERT } }),
+    (error: unknown) => {
+      assert.ok(error instanceof StreamClosedError);
+      assert.equal((error.realError as NodeJS.ErrnoException).code, "ERR_TLS_CERT_ALTNAME_INVALID");
+      return true;
+    },
+  );
+});
+
+test("TLS sends a client certificate from Tornado-style options", async (t) => {
+  const server = await startServer(t, "127.0.0.1", 4, {
+    ssl: { certfile: CERT, keyfile: KEY, ca_certs: CERT, cert_reqs: "CERT_REQUIRED" },
+  });
+  const stream = await newClient(t).connect("localhost", server.port, {
+    ssl: { certfile: CERT, keyfile: KEY, ca_certs: CERT },
+  });
+  t.after(() => stream.close());
+  const serverStream = (await server.next()) as SSLIOStream;
+  assert.equal(serverStream.socket.authorized, true);
+  assert.equal(serverStream.socket.getPeerCertificate().subject.CN, "localhost");
 });
 
 test("the timeout covers the TLS handshake", async (t) => {

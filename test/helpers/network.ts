@@ -55,7 +55,7 @@ export class FixedResolver extends Resolver {
     super();
     this.answer = answer;
   }
-  async resolve(_host: string, port: number, family = 0): Promise<ResolvedAddress[]> {
+  override async resolve(_host: string, port: number, family = 0): Promise<ResolvedAddress[]> {
     return this.answer
       .filter((a) => family === 0 || a.family === family)
       .map((a) => ({ ...a, port }));
