@@ -157,6 +157,7 @@ const REASONS: [string, (s: Shape, ours: Outcome, node: Outcome) => boolean][] =
       return o.accepted.length === 1 && n.accepted.length === 0 && end > 0 && end < s.text.length;
     },
   ],
+  ["request-line-extra-whitespace", (s) => / {2}|\t|^ | $/.test(s.firstLine)],
   [
     "request-line-without-version",
     (s) => s.parts.length < 3 || !/^HTTP\/\d\.\d$/.test(s.parts.at(-1)!),

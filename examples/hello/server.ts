@@ -33,7 +33,8 @@ const server = new HTTPServer((request) => {
 });
 
 await server.listen(port);
-console.log(`Listening on http://localhost:${port}/ (try /?name=you); Ctrl-C to stop`);
+const bound = server.addresses()[0]!.port;
+console.log(`Listening on http://localhost:${bound}/ (try /?name=you); Ctrl-C to stop`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
