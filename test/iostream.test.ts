@@ -179,6 +179,12 @@ describe("IOStream over TCP", () => {
     server.close();
     await once(server, "close");
     await assert.rejects(IOStream.connect({ host: "127.0.0.1", port }), StreamClosedError);
+    // Over TLS too, a refused connection is the caller's error, not an "SSL Error" log.
+    using log = new ExpectLog(genLog, /.*/, { required: false });
+    const error = await SSLIOStream.connect({ host: "127.0.0.1", port }).catch((e: unknown) => e);
+    assert.ok(error instanceof StreamClosedError);
+    assert.equal((error.realError as NodeJS.ErrnoException).code, "ECONNREFUSED");
+    assert.equal(log.matched, 0);
   });
 
   test("connect() with bad options rejects and leaves the stream usable", async (t) => {
