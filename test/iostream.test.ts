@@ -87,6 +87,21 @@ ioStreamContract({
 ioStreamContract({ name: "TLS", makePair: tlsPair, bidirectional: true });
 ioStreamContract({ name: "a pipe", makePair: pipePair, bidirectional: false });
 
+/** A child process's stdin and stdout, with `cat` copying one to the other. */
+async function childPipePair(options?: BaseIOStreamOptions): Promise<StreamPair> {
+  const child = spawn("cat", [], { stdio: ["pipe", "pipe", "ignore"] });
+  await once(child, "spawn");
+  const reader = new PipeIOStream(child.stdout, options);
+  const writer = new PipeIOStream(child.stdin, options);
+  return { reader, writer, readerSocket: child.stdout };
+}
+
+ioStreamContract({
+  name: "a child process's pipes",
+  makePair: childPipePair,
+  bidirectional: false,
+});
+
 async function tcpStreams(
   t: TestContext,
   options?: BaseIOStreamOptions,
