@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import type { Duplex } from "node:stream";
+import type { Readable } from "node:stream";
 import { describe, test, type TestContext } from "node:test";
 import {
   type BaseIOStream,
@@ -24,7 +24,7 @@ export interface StreamPair {
   reader: BaseIOStream;
   writer: BaseIOStream;
   /** The Node stream under `reader` (its 'data' events tell when a chunk has arrived). */
-  readerSocket: Duplex;
+  readerSocket: Readable;
 }
 
 /** A transport under test. */
@@ -44,7 +44,7 @@ export function closeCallbackCalled(stream: BaseIOStream): Promise<void> {
 }
 
 /** Resolves after the next chunk reaches `socket` (our stream has buffered it by then). */
-function nextChunk(socket: Duplex): Promise<unknown> {
+function nextChunk(socket: Readable): Promise<unknown> {
   return once(socket, "data");
 }
 
