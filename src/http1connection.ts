@@ -68,6 +68,8 @@ export interface HTTP1ConnectionParameters {
 }
 
 const DEFAULT_CHUNK_SIZE = 65536;
+/** Bytes of response still queued for the kernel past which the next request waits. */
+const WRITE_HIGH_WATER_MARK = 65536;
 const DEFAULT_MAX_HEADER_SIZE = 65536;
 const DEFAULT_MAX_HEADER_COUNT = 1000;
 const DEFAULT_MAX_REQUEST_LINE = 8192;
@@ -143,11 +145,6 @@ const REASONS: Record<number, string> = {
   431: "Request Header Fields Too Large",
   505: "HTTP Version Not Supported",
 };
-
-/** The message was cut short by a timeout; the connection is closed, nothing answered. */
-class MessageTimeout extends Error {
-  override name = "MessageTimeout";
-}
 
 const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // A request target is any run of visible bytes (obs-text allowed); no CTL, SP or DEL.
@@ -300,6 +297,53 @@ function toBuffer(chunk: Buffer | Uint8Array | string): Buffer {
 }
 
 /**
+ * One timer for a connection, lent to each exchange on it and re-armed per phase (header,
+ * body, idle): `refresh()` when the duration repeats, never a new timer per request. A
+ * disarmed timer may still fire once; it then does nothing. @internal
+ */
+export class ConnectionTimer {
+  #timer: NodeJS.Timeout | null = null;
+  #ms = 0;
+  #target: HTTP1Connection | null = null;
+  readonly #fire: () => void;
+
+  constructor() {
+    this.#fire = () => {
+      const target = this.#target;
+      this.#target = null;
+      target?.onTimeout();
+    };
+  }
+
+  /** Fires `target.onTimeout()` after `ms` ms (nothing if `ms` is undefined). */
+  arm(ms: number | undefined, target: HTTP1Connection): void {
+    if (ms === undefined) {
+      this.#target = null;
+      return;
+    }
+    this.#target = target;
+    if (this.#timer !== null && this.#ms === ms) {
+      this.#timer.refresh();
+      return;
+    }
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#ms = ms;
+    this.#timer = setTimeout(this.#fire, ms);
+    this.#timer.unref();
+  }
+
+  disarm(): void {
+    this.#target = null;
+  }
+
+  dispose(): void {
+    this.#target = null;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}
+
+/**
  * One HTTP/1.x message exchange on a stream: on the server it reads a request and writes its
  * response; on the client it writes a request and reads the response.
  *
@@ -326,18 +370,17 @@ export class HTTP1Connection implements HTTPConnection {
   #headersWritten = false;
   #closeCallback: (() => void) | null = null;
   #finishResolve: (() => void) | null = null;
-  #finishPromise: Promise<void>;
   #finished = false;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #timer: ConnectionTimer;
+  readonly #ownTimer: boolean;
   #timedOut = false;
-  /** Rejects the read in progress when a timer fires. */
-  #abortRead: ((error: Error) => void) | null = null;
 
   constructor(
     stream: IOStream,
     isClient: boolean,
     params: HTTP1ConnectionParameters | ResolvedParameters = {},
     context?: HTTPConnectionContext,
+    timer?: ConnectionTimer,
   ) {
     this.isClient = isClient;
     this.#stream = stream;
@@ -345,9 +388,9 @@ export class HTTP1Connection implements HTTPConnection {
     this.context = context;
     this.#maxBodySize = this.params.maxBodySize ?? stream.maxBufferSize;
     this.#bodyTimeout = this.params.bodyTimeout;
-    this.#finishPromise = new Promise<void>((resolve) => {
-      this.#finishResolve = resolve;
-    });
+    // A server connection lends its one timer to each request; a lone client has its own.
+    this.#ownTimer = timer === undefined;
+    this.#timer = timer ?? new ConnectionTimer();
   }
 
   /** The stream, or null once {@link detach}ed. */
@@ -431,11 +474,11 @@ export class HTTP1Connection implements HTTPConnection {
 
   #clearCallbacks(): void {
     this.#closeCallback = null;
-    this.#stopTimer();
+    this.#timer.disarm();
     this.#stream?.setCloseCallback(null);
   }
 
-  #onConnectionClose = (): void => {
+  #onConnectionClose(): void {
     const callback = this.#closeCallback;
     this.#closeCallback = null;
     if (callback !== null) {
@@ -447,50 +490,25 @@ export class HTTP1Connection implements HTTPConnection {
     }
     this.#resolveFinish();
     this.#clearCallbacks();
-  };
+  }
 
-  // --- timers: one per exchange, re-armed per phase -------------------------------------
+  // --- timers: one per connection, re-armed per phase -------------------------------------
 
   #startTimer(ms: number | undefined): void {
-    this.#stopTimer();
-    if (ms === undefined) return;
-    this.#timedOut = false;
-    this.#timer = setTimeout(this.#onTimer, ms);
-    this.#timer.unref();
+    this.#timer.arm(ms, this);
   }
 
   #stopTimer(): void {
-    if (this.#timer !== null) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
-    }
+    this.#timer.disarm();
   }
 
-  #onTimer = (): void => {
-    this.#timer = null;
+  /**
+   * The phase's time ran out: close the stream, which fails the pending read; the read loop
+   * sees `#timedOut` and ends the exchange quietly. @internal
+   */
+  onTimeout(): void {
     this.#timedOut = true;
-    const abort = this.#abortRead;
-    this.#abortRead = null;
-    abort?.(new MessageTimeout("timeout"));
-  };
-
-  /** Awaits a stream read, failing with MessageTimeout if the current timer fires first. */
-  #timed<T>(read: Promise<T>): Promise<T> {
-    if (this.#timer === null) return read;
-    if (this.#timedOut) return Promise.reject(new MessageTimeout("timeout"));
-    return new Promise<T>((resolve, reject) => {
-      this.#abortRead = reject;
-      read.then(
-        (value) => {
-          this.#abortRead = null;
-          resolve(value);
-        },
-        (error: unknown) => {
-          this.#abortRead = null;
-          reject(error);
-        },
-      );
-    });
+    this.#stream?.close();
   }
 
   // --- reading ----------------------------------------------------------------------------
@@ -503,17 +521,15 @@ export class HTTP1Connection implements HTTPConnection {
     for (let blank = 0; ; blank++) {
       let data: Buffer;
       try {
-        data = await this.#timed(
-          stream.readUntilRegex(params.headerEnd, {
-            maxBytes: params.maxHeaderSize,
-            closeOnMaxBytes: false,
-          }),
-        );
+        data = await stream.readUntilRegex(params.headerEnd, {
+          maxBytes: params.maxHeaderSize,
+          closeOnMaxBytes: false,
+        });
       } catch (error) {
         if (error instanceof UnsatisfiableReadError) {
           // Over the limit: 414 if even the request line does not end within its own limit.
           const status = !this.isClient && (await this.#requestLineTooLong()) ? 414 : 431;
-          throw inputError("header block too large", status, { cause: error });
+          throw inputError("header block too large", status, error);
         }
         throw error;
       }
@@ -640,13 +656,15 @@ export class HTTP1Connection implements HTTPConnection {
       }
       // The application may still be producing the response: watch for the peer leaving.
       if (!this.#finished && this.#stream !== null && !this.#stream.closed()) {
-        this.#stream.setCloseCallback(this.#onConnectionClose);
-        await this.#finishPromise;
+        this.#stream.setCloseCallback(() => this.#onConnectionClose());
+        await new Promise<void>((resolve) => {
+          this.#finishResolve = resolve;
+        });
       }
       if (this.isClient && this.#disconnectOnFinish) this.close();
       return this.#stream !== null && !this.#stream.closed();
     } catch (error) {
-      if (error instanceof MessageTimeout) {
+      if (this.#timedOut) {
         if (this.#readFinished || needDelegateClose)
           genLog.info("Timeout reading body from %s", String(this.context));
         this.close();
@@ -680,7 +698,8 @@ export class HTTP1Connection implements HTTPConnection {
       }
       throw error;
     } finally {
-      this.#stopTimer();
+      if (this.#ownTimer) this.#timer.dispose();
+      else this.#stopTimer();
       if (needDelegateClose) {
         try {
           delegate.onConnectionClose();
@@ -749,9 +768,7 @@ export class HTTP1Connection implements HTTPConnection {
     const stream = this.#stream!;
     const chunkSize = this.params.chunkSize;
     while (contentLength > 0) {
-      const body = await this.#timed(
-        stream.readBytes(Math.min(chunkSize, contentLength), { partial: true }),
-      );
+      const body = await stream.readBytes(Math.min(chunkSize, contentLength), { partial: true });
       contentLength -= body.length;
       await this.#deliver(delegate, body);
     }
@@ -762,11 +779,10 @@ export class HTTP1Connection implements HTTPConnection {
     const stream = this.#stream!;
     let data: Buffer;
     try {
-      data = await this.#timed(
-        this.params.lenient
-          ? stream.readUntil("\n", { maxBytes, closeOnMaxBytes: false })
-          : stream.readUntil("\r\n", { maxBytes, closeOnMaxBytes: false }),
-      );
+      data = await stream.readUntil(this.params.lenient ? "\n" : "\r\n", {
+        maxBytes,
+        closeOnMaxBytes: false,
+      });
     } catch (error) {
       if (error instanceof UnsatisfiableReadError)
         throw inputError("chunk line too long", 400, error);
@@ -805,15 +821,13 @@ export class HTTP1Connection implements HTTPConnection {
       }
       let remaining = size;
       while (remaining > 0) {
-        const piece = await this.#timed(
-          stream.readBytes(Math.min(remaining, chunkSize), { partial: true }),
-        );
+        const piece = await stream.readBytes(Math.min(remaining, chunkSize), { partial: true });
         remaining -= piece.length;
         await this.#deliver(delegate, piece);
       }
       // The chunk's data must be followed by its line end: CRLF (or LF when lenient).
-      let byte = (await this.#timed(stream.readBytes(1)))[0];
-      if (byte === 13) byte = (await this.#timed(stream.readBytes(1)))[0];
+      let byte = (await stream.readBytes(1))[0];
+      if (byte === 13) byte = (await stream.readBytes(1))[0];
       else if (!this.params.lenient) byte = -1;
       if (byte !== 10) throw inputError("chunk data longer than its declared size");
     }
@@ -841,7 +855,7 @@ export class HTTP1Connection implements HTTPConnection {
   }
 
   async #readBodyUntilClose(delegate: HTTPMessageDelegate): Promise<void> {
-    const body = await this.#timed(this.#stream!.readUntilClose());
+    const body = await this.#stream!.readUntilClose();
     if (body.length > this.#maxBodySize) throw inputError("body too large", 413);
     await this.#deliver(delegate, body);
   }
@@ -1008,19 +1022,25 @@ export class HTTP1Connection implements HTTPConnection {
     // Finishing while the request is still being read: the only way to skip the rest of the
     // body is to close the connection once the response is out.
     if (!this.#readFinished) this.#disconnectOnFinish = true;
+    // The next request is read at once unless much of this response is still waiting for the
+    // kernel: backpressure without a wait per request, so pipelined responses share writes.
     const pending = this.#pendingWrite;
-    if (pending === null) this.#finishRequest();
-    else pending.then(this.#finishRequest, this.#finishRequest);
+    if (pending === null || stream === null || stream.writeBufferSize < WRITE_HIGH_WATER_MARK) {
+      this.#finishRequest();
+    } else {
+      const finishRequest = () => this.#finishRequest();
+      pending.then(finishRequest, finishRequest);
+    }
   }
 
-  #finishRequest = (): void => {
+  #finishRequest(): void {
     this.#clearCallbacks();
     if (!this.isClient && this.#disconnectOnFinish) {
       this.close();
       return;
     }
     this.#resolveFinish();
-  };
+  }
 
   /** True once `finish()` was called. */
   get writeFinished(): boolean {
@@ -1127,6 +1147,7 @@ export class HTTP1ServerConnection {
   #serving: Promise<void> | null = null;
   #current: HTTP1Connection | null = null;
   #closing = false;
+  readonly #timer = new ConnectionTimer();
 
   constructor(
     stream: IOStream,
@@ -1178,7 +1199,13 @@ export class HTTP1ServerConnection {
           this.stream.close();
           return;
         }
-        const connection = new HTTP1Connection(this.stream, false, this.params, this.context);
+        const connection = new HTTP1Connection(
+          this.stream,
+          false,
+          this.params,
+          this.context,
+          this.#timer,
+        );
         this.#current = connection;
         const requestDelegate = delegate.startRequest(this, connection);
         let keepGoing: boolean;
@@ -1199,6 +1226,7 @@ export class HTTP1ServerConnection {
         }
       }
     } finally {
+      this.#timer.dispose();
       try {
         delegate.onClose(this);
       } catch (error) {

@@ -864,6 +864,11 @@ export class BaseIOStream {
     this.#settleCompleted();
   }
 
+  /** Bytes written and not yet handed to the kernel (what the socket still buffers). */
+  get writeBufferSize(): number {
+    return this.#socket.writableLength;
+  }
+
   /** True while written data waits to be flushed to the kernel. */
   writing(): boolean {
     return this.#writeHead < this.#writeBatches.length;
