@@ -205,7 +205,7 @@ export class TCPServer {
   /**
    * Handles a new connection: override it. It may return a Promise (an `async` method);
    * a rejection or exception is logged and the stream closed.
-   * @param stream - the connection ({@link SSLIOStream} with TLS, maybe mid-handshake).
+   * @param stream - the connection ({@link SSLIOStream} with TLS, past the handshake).
    * @param address - the peer's address.
    */
   handleStream(stream: IOStream, address: PeerAddress): void | Promise<void> {
