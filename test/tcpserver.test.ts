@@ -178,11 +178,13 @@ for (const [name, script] of [
   });
 }
 
-test("TLS options are checked when the server is made", () => {
+test("options are checked when the server is made", () => {
   assert.throws(() => new TCPServer({ ssl: { keyfile: KEY } }), /certfile/);
   assert.throws(() => new TCPServer({ ssl: { certfile: "/nonexistent.pem" } }), SSLOptionsError);
   const server = new TCPServer({ ssl: { certfile: CERT, keyfile: KEY } });
   assert.ok(server.sslContext !== null);
+  assert.throws(() => new TCPServer({ maxBufferSize: 0 }), RangeError);
+  assert.throws(() => new TCPServer({ readChunkSize: 1.5 }), RangeError);
 });
 
 async function tlsClient(t: TestContext, port: number): Promise<TLSSocket> {
