@@ -16,6 +16,13 @@
  * later microtask). Only one read may be pending at a time. Data is read from the socket
  * eagerly up to `readChunkSize` bytes beyond what the pending read needs; past that the socket
  * is paused, so a slow reader makes a fast writer wait in the kernel, not in memory.
+ * Writes made in one turn of the loop leave together in one `writev` (the socket is corked
+ * until the next tick) and share one Promise; nothing is copied.
+ *
+ * A failed read or write that nobody awaits never raises an unhandled rejection (as Tornado
+ * marks its futures' exceptions retrieved). `close()` flushes what was already written and
+ * shuts the connection down; a peer reset (ECONNRESET, EPIPE, …) closes the stream without
+ * a log record, keeping the cause in `stream.error`.
  *
  * Errors: {@link StreamClosedError} (a read or write on a closed stream; `realError` holds why
  * it closed), {@link UnsatisfiableReadError} (a `maxBytes` limit was hit),

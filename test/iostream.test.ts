@@ -87,6 +87,21 @@ ioStreamContract({
 ioStreamContract({ name: "TLS", makePair: tlsPair, bidirectional: true });
 ioStreamContract({ name: "a pipe", makePair: pipePair, bidirectional: false });
 
+/** A child process's stdin and stdout, with `cat` copying one to the other. */
+async function childPipePair(options?: BaseIOStreamOptions): Promise<StreamPair> {
+  const child = spawn("cat", [], { stdio: ["pipe", "pipe", "ignore"] });
+  await once(child, "spawn");
+  const reader = new PipeIOStream(child.stdout, options);
+  const writer = new PipeIOStream(child.stdin, options);
+  return { reader, writer, readerSocket: child.stdout };
+}
+
+ioStreamContract({
+  name: "a child process's pipes",
+  makePair: childPipePair,
+  bidirectional: false,
+});
+
 async function tcpStreams(
   t: TestContext,
   options?: BaseIOStreamOptions,
@@ -179,6 +194,12 @@ describe("IOStream over TCP", () => {
     server.close();
     await once(server, "close");
     await assert.rejects(IOStream.connect({ host: "127.0.0.1", port }), StreamClosedError);
+    // Over TLS too, a refused connection is the caller's error, not an "SSL Error" log.
+    using log = new ExpectLog(genLog, /.*/, { required: false });
+    const error = await SSLIOStream.connect({ host: "127.0.0.1", port }).catch((e: unknown) => e);
+    assert.ok(error instanceof StreamClosedError);
+    assert.equal((error.realError as NodeJS.ErrnoException).code, "ECONNREFUSED");
+    assert.equal(log.matched, 0);
   });
 
   test("connect() with bad options rejects and leaves the stream usable", async (t) => {
@@ -663,6 +684,8 @@ describe("PipeIOStream", () => {
     assert.equal((reader.socket as net.Socket).readable, true);
     assert.equal((writer.socket as net.Socket).writable, true);
     assert.equal((writer.socket as net.Socket).readable, false);
+    const error = await reader.write("x").catch((e: unknown) => e);
+    assert.ok(error instanceof StreamClosedError, "the read end cannot be written");
     assert.equal(typeof reader.fd, "number");
   });
 });

@@ -812,6 +812,10 @@ export class BaseIOStream {
         return rejected(new StreamBufferFullError("Reached maximum write buffer size"));
       }
     }
+    if (this.#socket.writable !== true) {
+      // The read end of a pipe, or a socket ended under us: nothing can be written.
+      return rejected(new StreamClosedError(new Error("the stream is not writable")));
+    }
     let batch = this.#writeBatch;
     if (batch === null) batch = this.#startBatch();
     batch.remaining++;

@@ -132,7 +132,7 @@ export class IOStream extends BaseIOStream {
 
   protected override _logError(error: Error): void {
     // A failed connect is reported to whoever awaits connect(); no log record.
-    if (this.#connectPromise !== null) return;
+    if (this.#connectPromise !== null || isConnectError(error)) return;
     genLog.warning("Error on %s: %s", describePeer(this.socket), error.message);
   }
 
@@ -189,6 +189,12 @@ export class IOStream extends BaseIOStream {
     stream.setCloseCallback(closeCallback);
     return stream.waitForHandshake().then(() => stream);
   }
+}
+
+/** True for errors of making the TCP connection (refused, unreachable, name not found). */
+function isConnectError(error: Error): boolean {
+  const syscall = (error as NodeJS.ErrnoException).syscall;
+  return syscall === "connect" || syscall === "getaddrinfo";
 }
 
 function describePeer(socket: net.Socket): string {
@@ -296,6 +302,7 @@ export class SSLIOStream extends IOStream {
   }
 
   protected override _logError(error: Error): void {
+    if (isConnectError(error)) return; // reported by connect() / waitForHandshake()
     if (!this.#handshakeDone) {
       genLog.warning("SSL Error on %s: %s", describePeer(this.socket), error.message);
     } else super._logError(error);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import type { Duplex } from "node:stream";
+import type { Readable } from "node:stream";
 import { describe, test, type TestContext } from "node:test";
 import {
   type BaseIOStream,
@@ -24,7 +24,7 @@ export interface StreamPair {
   reader: BaseIOStream;
   writer: BaseIOStream;
   /** The Node stream under `reader` (its 'data' events tell when a chunk has arrived). */
-  readerSocket: Duplex;
+  readerSocket: Readable;
 }
 
 /** A transport under test. */
@@ -44,7 +44,7 @@ export function closeCallbackCalled(stream: BaseIOStream): Promise<void> {
 }
 
 /** Resolves after the next chunk reaches `socket` (our stream has buffered it by then). */
-function nextChunk(socket: Duplex): Promise<unknown> {
+function nextChunk(socket: Readable): Promise<unknown> {
   return once(socket, "data");
 }
 
@@ -648,6 +648,19 @@ export function ioStreamContract(transport: Transport): void {
         assert.equal((p.reader.error as NodeJS.ErrnoException).code, "ECONNRESET");
       });
     }
+
+    test("write Promises resolve in write order, across turns of the loop", async (t) => {
+      const { reader, writer } = await pair(t);
+      const order: number[] = [];
+      const writes: Promise<unknown>[] = [];
+      for (let i = 0; i < 6; i++) {
+        writes.push(writer.write(`${i}`).then(() => order.push(i)));
+        if (i % 2 === 1) await new Promise((resolve) => setImmediate(resolve));
+      }
+      await Promise.all(writes);
+      assert.deepEqual(order, [0, 1, 2, 3, 4, 5]);
+      assert.equal((await reader.readBytes(6)).toString(), "012345");
+    });
 
     test("reading() and writing() tell what is pending", async (t) => {
       const { reader, writer } = await pair(t);
