@@ -901,10 +901,16 @@ export interface SSLWrapOptions {
 }
 
 /**
- * Starts TLS on a connected socket, as Tornado's `ssl_wrap_socket`.
+ * Starts TLS on a connected socket, as Tornado's `ssl_wrap_socket`. A client verifies the
+ * server's certificate (against `serverHostname`) unless the options say otherwise.
+ *
+ * @remarks Node verifies client certificates only for sockets of a `tls.Server`, not for a
+ * server-side socket wrapped alone, so server-side options that require a client certificate
+ * are refused here; `TCPServer` supports them.
  * @returns the `TLSSocket`; its handshake runs asynchronously (`secureConnect` on clients,
  *   `secure` on servers; `error` on failure).
- * @throws as {@link sslOptionsToContext}.
+ * @throws as {@link sslOptionsToContext}; TypeError for server-side options that require a
+ *   verified client certificate.
  */
 export function sslWrapSocket(
   socket: Socket,
@@ -913,7 +919,14 @@ export function sslWrapSocket(
 ): TLSSocket {
   const serverSide = wrap.serverSide ?? false;
   const context = sslOptionsToContext(options, serverSide);
-  if (serverSide) return new TLSSocket(socket, { ...context, isServer: true });
+  if (serverSide) {
+    if (context.requestCert && context.rejectUnauthorized) {
+      throw new TypeError(
+        "sslWrapSocket cannot verify client certificates on the server side; use TCPServer",
+      );
+    }
+    return new TLSSocket(socket, { ...context, isServer: true });
+  }
   const servername =
     wrap.serverHostname !== undefined && isIP(wrap.serverHostname) === 0
       ? wrap.serverHostname

@@ -20,7 +20,7 @@ import {
 } from "node:child_process";
 import cluster, { type Worker } from "node:cluster";
 import { availableParallelism, constants as osConstants } from "node:os";
-import type { Duplex, Stream } from "node:stream";
+import type { Stream } from "node:stream";
 import { PipeIOStream } from "./iostream.js";
 import { IOLoop } from "./ioloop.js";
 import { genLog } from "./log.js";
@@ -266,11 +266,9 @@ export class Subprocess {
       ...spawnOptions,
       stdio: [toStdio(stdin), toStdio(stdout), toStdio(stderr)],
     });
-    // Node types the pipes as Readable/Writable; they are net.Sockets over pipes (Duplex).
-    const pipe = (stream: unknown): PipeIOStream => new PipeIOStream(stream as Duplex);
-    this.stdin = stdin === STREAM && this.proc.stdin ? pipe(this.proc.stdin) : null;
-    this.stdout = stdout === STREAM && this.proc.stdout ? pipe(this.proc.stdout) : null;
-    this.stderr = stderr === STREAM && this.proc.stderr ? pipe(this.proc.stderr) : null;
+    this.stdin = stdin === STREAM && this.proc.stdin ? new PipeIOStream(this.proc.stdin) : null;
+    this.stdout = stdout === STREAM && this.proc.stdout ? new PipeIOStream(this.proc.stdout) : null;
+    this.stderr = stderr === STREAM && this.proc.stderr ? new PipeIOStream(this.proc.stderr) : null;
     this.proc.once("error", (error) => this.#onSpawnError(error));
     this.proc.once("exit", (code, signal) => this.#onExit(code, signal));
   }

@@ -15,6 +15,7 @@ import { IOLoop, type TimeoutHandle } from "./ioloop.js";
 import { IOStream, SSLIOStream, StreamClosedError } from "./iostream.js";
 import {
   type AddressFamily,
+  isValidIp,
   type ResolvedAddress,
   Resolver,
   type SSLOptions,
@@ -277,7 +278,8 @@ export class TCPClient {
    * @throws (rejects) `ResolverError` if `host` does not resolve; `StreamClosedError` with the
    *   connect or TLS error as `realError` (`ECONNREFUSED`, `EADDRNOTAVAIL` for a bad
    *   `sourceIp`, a certificate error, …: the last one when every address failed);
-   *   {@link TimeoutError} past `timeout`; RangeError for a bad port or family.
+   *   {@link TimeoutError} past `timeout`; RangeError for a bad port, family,
+   *   `maxBufferSize` or `sourcePort`; TypeError for a `sourceIp` that is not an address.
    */
   async connect(
     host: string,
@@ -290,6 +292,24 @@ export class TCPClient {
     const family = options.family ?? 0;
     if (family !== 0 && family !== 4 && family !== 6) {
       throw new RangeError(`family must be 0, 4 or 6, got ${String(family)}`);
+    }
+    const { maxBufferSize, sourceIp, sourcePort } = options;
+    if (
+      maxBufferSize !== undefined &&
+      (!Number.isSafeInteger(maxBufferSize) || maxBufferSize <= 0)
+    ) {
+      throw new RangeError(
+        `maxBufferSize must be a positive integer, got ${String(maxBufferSize)}`,
+      );
+    }
+    if (
+      sourcePort !== undefined &&
+      (!Number.isInteger(sourcePort) || sourcePort < 0 || sourcePort > 65535)
+    ) {
+      throw new RangeError(`sourcePort must be an integer in 0..65535, got ${String(sourcePort)}`);
+    }
+    if (sourceIp !== undefined && !isValidIp(sourceIp)) {
+      throw new TypeError(`sourceIp must be a numeric IP address, got ${JSON.stringify(sourceIp)}`);
     }
     const ssl =
       options.ssl === undefined || options.ssl === null

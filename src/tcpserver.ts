@@ -89,10 +89,13 @@ export class TCPServer {
   }[];
   #started: boolean;
   readonly #onAccept: (socket: Socket, address: PeerAddress) => void;
+  // Made once: every connection's stream gets the same options.
+  readonly #streamOptions: { maxBufferSize?: number; readChunkSize?: number };
   readonly #tlsServer: TLSServer | null;
 
   /**
-   * @throws TypeError for Tornado-style `ssl` options without `certfile`, or a bare
+   * @throws RangeError for a `maxBufferSize` or `readChunkSize` that is not a positive
+   *   integer; TypeError for Tornado-style `ssl` options without `certfile`, or a bare
    *   `tls.SecureContext` with `requestCert`; the errors of
    *   `sslOptionsToContext` (`SSLOptionsError` for a missing or invalid file).
    */
@@ -101,9 +104,19 @@ export class TCPServer {
     if (ssl !== null && typeof ssl === "object" && isTornadoStyle(ssl) && !("certfile" in ssl)) {
       throw new TypeError('missing key "certfile" in ssl options');
     }
+    for (const key of ["maxBufferSize", "readChunkSize"] as const) {
+      const value = options[key];
+      if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) {
+        throw new RangeError(`${key} must be a positive integer, got ${String(value)}`);
+      }
+    }
     this.sslContext = ssl === null ? null : sslOptionsToContext(ssl, true);
     this.maxBufferSize = options.maxBufferSize;
     this.readChunkSize = options.readChunkSize;
+    this.#streamOptions = {
+      ...(this.maxBufferSize !== undefined ? { maxBufferSize: this.maxBufferSize } : {}),
+      ...(this.readChunkSize !== undefined ? { readChunkSize: this.readChunkSize } : {}),
+    };
     this.#pendingBinds = [];
     this.#started = false;
     this.#onAccept = this.#handleConnection.bind(this);
@@ -205,20 +218,13 @@ export class TCPServer {
   /**
    * Handles a new connection: override it. It may return a Promise (an `async` method);
    * a rejection or exception is logged and the stream closed.
-   * @param stream - the connection ({@link SSLIOStream} with TLS, maybe mid-handshake).
+   * @param stream - the connection ({@link SSLIOStream} with TLS, past the handshake).
    * @param address - the peer's address.
    */
   handleStream(stream: IOStream, address: PeerAddress): void | Promise<void> {
     void address;
     stream.close();
     throw new Error(`${this.constructor.name} does not override handleStream`);
-  }
-
-  #streamOptions(): { maxBufferSize?: number; readChunkSize?: number } {
-    return {
-      ...(this.maxBufferSize !== undefined ? { maxBufferSize: this.maxBufferSize } : {}),
-      ...(this.readChunkSize !== undefined ? { readChunkSize: this.readChunkSize } : {}),
-    };
   }
 
   #handleConnection(socket: Socket, address: PeerAddress): void {
@@ -228,7 +234,7 @@ export class TCPServer {
     } else if (this.sslContext !== null) {
       this.#handleBareTLS(socket, address);
     } else {
-      this.#serve(new IOStream(socket, this.#streamOptions()), address);
+      this.#serve(new IOStream(socket, this.#streamOptions), address);
     }
   }
 
@@ -236,7 +242,7 @@ export class TCPServer {
   // certificates to verify): the stream runs the handshake and logs its failure.
   #handleBareTLS(socket: Socket, address: PeerAddress): void {
     const tlsSocket = new TLSSocket(socket, { ...this.sslContext, isServer: true });
-    const stream = new SSLIOStream(tlsSocket, this.#streamOptions());
+    const stream = new SSLIOStream(tlsSocket, this.#streamOptions);
     // As tls.Server does: a client that never finishes its handshake is dropped.
     tlsSocket.setTimeout(HANDSHAKE_TIMEOUT, () => {
       genLog.warning("SSL Error on %s: handshake timed out", describe(address));
@@ -268,7 +274,7 @@ export class TCPServer {
       socket.destroy();
       return;
     }
-    this.#serve(new SSLIOStream(socket, this.#streamOptions()), address);
+    this.#serve(new SSLIOStream(socket, this.#streamOptions), address);
   }
 
   #handleTLSError(error: Error, socket: TLSSocket): void {

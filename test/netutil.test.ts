@@ -27,6 +27,7 @@ import {
   SSLOptionsError,
   sslOptionsToContext,
   sslWrapSocket,
+  type TornadoSSLOptions,
 } from "../src/netutil.js";
 import { ExpectLog } from "../src/testing.js";
 import { fixture } from "./helpers/paths.js";
@@ -551,4 +552,17 @@ test("sslWrapSocket runs a verified handshake over loopback", async (t) => {
   // ...unless CERT_NONE, which also skips it.
   const unchecked = await handshake(t, serverCtx, { cert_reqs: "CERT_NONE" }, "other.test");
   assert.equal(unchecked.clientError, undefined);
+  // Server-side verification of client certificates needs a tls.Server (TCPServer).
+  const required = { certfile: CERT, keyfile: KEY, ca_certs: CERT, cert_reqs: "CERT_REQUIRED" };
+  const [listener] = await bindSockets(0, "127.0.0.1");
+  t.after(() => closeAll([listener!]));
+  const accepted = new Promise<Socket>((resolve) => addAcceptHandler(listener!, resolve));
+  const raw = await connected(portOf(listener!));
+  t.after(() => raw.destroy());
+  const serverSocket = await accepted;
+  t.after(() => serverSocket.destroy());
+  assert.throws(
+    () => sslWrapSocket(serverSocket, required as TornadoSSLOptions, { serverSide: true }),
+    /use TCPServer/,
+  );
 });

@@ -558,6 +558,9 @@ test("connect checks its arguments", async (t) => {
   const client = newClient(t);
   await assert.rejects(client.connect("127.0.0.1", 70000), RangeError);
   await assert.rejects(client.connect("127.0.0.1", 80, { family: 5 as 4 }), RangeError);
+  await assert.rejects(client.connect("127.0.0.1", 80, { maxBufferSize: 0 }), RangeError);
+  await assert.rejects(client.connect("127.0.0.1", 80, { sourcePort: 70000 }), RangeError);
+  await assert.rejects(client.connect("127.0.0.1", 80, { sourceIp: "localhost" }), TypeError);
 });
 
 test("connects with TLS and verifies the server certificate", async (t) => {

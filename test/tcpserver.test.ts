@@ -101,6 +101,24 @@ test("a handleStream that throws, or is not overridden, is logged and its stream
   }
 });
 
+test("a client that resets right after connecting is dropped quietly", async (t) => {
+  const server = new QueueServer();
+  t.after(() => server.shutdown());
+  await server.listen(0, "127.0.0.1");
+  using anything = new ExpectLog(genLog, /./, { required: false });
+  const reset = await rawConnect(t, server.port);
+  reset.resetAndDestroy();
+  const good = await rawConnect(t, server.port);
+  good.write("after\n");
+  // Streams arrive in accept order: the reset one (if it got that far), then the good one.
+  let stream = await server.next();
+  if (server.peers[server.streams.indexOf(stream)]!.port !== good.localPort) {
+    stream = await server.next();
+  }
+  assert.equal((await stream.readUntil("\n")).toString(), "after\n");
+  assert.equal(anything.matched, 0, anything.records.map((r) => r.message).join("; "));
+});
+
 test("stop can be called twice [test_stop_twice]", async () => {
   const { server: socket } = await bindUnusedPort();
   const server = new TCPServer();
@@ -178,11 +196,13 @@ for (const [name, script] of [
   });
 }
 
-test("TLS options are checked when the server is made", () => {
+test("options are checked when the server is made", () => {
   assert.throws(() => new TCPServer({ ssl: { keyfile: KEY } }), /certfile/);
   assert.throws(() => new TCPServer({ ssl: { certfile: "/nonexistent.pem" } }), SSLOptionsError);
   const server = new TCPServer({ ssl: { certfile: CERT, keyfile: KEY } });
   assert.ok(server.sslContext !== null);
+  assert.throws(() => new TCPServer({ maxBufferSize: 0 }), RangeError);
+  assert.throws(() => new TCPServer({ readChunkSize: 1.5 }), RangeError);
 });
 
 async function tlsClient(t: TestContext, port: number): Promise<TLSSocket> {
