@@ -284,6 +284,9 @@ export class HTTPServer extends TCPServer implements HTTPServerConnectionDelegat
   }
 
   override handleStream(stream: IOStream, address: PeerAddress): void {
+    // Responses are written whole (head and body in one write per turn), so Nagle's algorithm
+    // would only delay them behind the peer's delayed ACK; node:http turns it off too.
+    stream.setNodelay(true);
     const context = new HTTPRequestContext(stream, address, this.protocol, this.trustedDownstream);
     const connection = new HTTP1ServerConnection(stream, this.connectionParameters, context);
     this.#connections.add(connection);
