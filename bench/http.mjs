@@ -5,7 +5,8 @@
 // in time. Prints req/s and ratios to node:http.
 //
 //   npm run build && node bench/http.mjs            # 10 s per run
-//   node bench/http.mjs --quick                      # 2 s per run (the CI smoke)
+//   node bench/http.mjs --quick                      # 2 s per run
+//   node bench/http.mjs --smoke                      # 1 s, keep-alive only, ours and node:http (CI)
 //   node bench/http.mjs --only=keepalive,pipelined   # a subset of workloads
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -15,10 +16,11 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = new Set(process.argv.slice(2));
-const quick = args.has("--quick");
+const smoke = args.has("--smoke");
+const quick = smoke || args.has("--quick");
 const onlyArg = [...args].find((a) => a.startsWith("--only="));
-const only = onlyArg ? new Set(onlyArg.slice(7).split(",")) : null;
-const DURATION = quick ? 2 : 10;
+const only = onlyArg ? new Set(onlyArg.slice(7).split(",")) : smoke ? new Set(["keepalive"]) : null;
+const DURATION = smoke ? 1 : quick ? 2 : 10;
 const want = (name) => only === null || only.has(name);
 
 function have(cmd) {
@@ -189,6 +191,7 @@ async function main() {
 
   const results = new Map();
   for (const def of SERVERS) {
+    if (smoke && def.name !== "tornado-ts" && def.name !== "node:http") continue;
     const server = await startServer(def).catch((e) => {
       console.log(`${def.name}: ${e.message}`);
       return null;

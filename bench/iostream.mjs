@@ -28,7 +28,10 @@ import { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { IOStream } from "tornado-ts/iostream";
 
-const ROUNDS = 5;
+// BENCH_SMOKE=1 (the test suite's smoke run): one round and small counts, to prove it runs.
+const SMOKE = process.env["BENCH_SMOKE"] === "1";
+const ROUNDS = SMOKE ? 1 : 5;
+const SCALE = SMOKE ? 20 : 1;
 const LINE_BYTES = 13;
 
 // ---------------------------------------------------------------- child roles
@@ -291,7 +294,7 @@ async function chunkScaling() {
   console.log("readUntil pending while a message arrives in N chunks of 64 B (ns per chunk)");
   const perChunk = [];
   for (const count of [1, 10, 100, 1000]) {
-    const messages = Math.max(20, Math.floor(200_000 / count));
+    const messages = Math.max(20, Math.floor(200_000 / SCALE / count));
     await pendingReadPerChunk(count, Math.min(messages, 50));
     const ours = [];
     const naive = [];
@@ -315,7 +318,9 @@ async function chunkScaling() {
   for (const lines of [1, 1000]) {
     await bufferedReadCost(20_000, lines);
     const times = [];
-    for (let round = 0; round < ROUNDS; round++) times.push(await bufferedReadCost(200_000, lines));
+    for (let round = 0; round < ROUNDS; round++) {
+      times.push(await bufferedReadCost(200_000 / SCALE, lines));
+    }
     costs.push(median(times));
     console.log(
       `  ${String(lines).padStart(4)} line(s) per chunk: ${median(times).toFixed(0)} ns/readUntil`,
