@@ -91,7 +91,7 @@ export class ResolvedParameters {
   readonly bodyTimeout: number | undefined;
   readonly decompress: boolean;
   readonly lenient: boolean;
-  /** Finds the end of a header block, or the first bare CR/LF that makes it invalid. */
+  /** Lenient mode: finds the end of a header block (LF or CRLF line ends), or a bare CR. */
   readonly headerEnd: RegExp;
 
   constructor(p: HTTP1ConnectionParameters = {}) {
@@ -110,10 +110,8 @@ export class ResolvedParameters {
     this.bodyTimeout = optionalPositive("bodyTimeout", p.bodyTimeout);
     this.decompress = p.decompress ?? false;
     this.lenient = p.lenient ?? false;
-    // Strict: the block ends at CRLF CRLF; a LF without CR or a CR without LF stops the scan
-    // early so that the message is refused at once instead of at the size limit.
-    // Lenient: LF or CRLF end a line; a bare CR still stops the scan.
-    this.headerEnd = this.lenient ? /\r?\n\r?\n|\r[^\n]/ : /\r\n\r\n|(?:^|[^\r])\n|\r[^\n]/;
+    // Lenient mode's block end: LF or CRLF end a line; a bare CR stops the scan early.
+    this.headerEnd = /\r?\n\r?\n|\r[^\n]/;
   }
 }
 
@@ -161,6 +159,7 @@ const CHUNK_SIZE_RE =
 // "[", "]", ":" anywhere (IPv6 literals).
 const HOST_RE = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=[\]:]|%[0-9A-Fa-f]{2})*$/;
 const CRLF = Buffer.from("\r\n");
+const CRLF_CRLF = Buffer.from("\r\n\r\n");
 const LAST_CHUNK = Buffer.from("0\r\n\r\n");
 const CONTINUE_RESPONSE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n");
 
@@ -521,16 +520,21 @@ export class HTTP1Connection implements HTTPConnection {
     for (let blank = 0; ; blank++) {
       let data: Buffer;
       try {
-        data = await stream.readUntilRegex(params.headerEnd, {
-          maxBytes: params.maxHeaderSize,
-          closeOnMaxBytes: false,
-        });
+        // Strict mode reads to CRLF CRLF with a plain byte search (the common case, fast);
+        // parseHead then refuses any bare CR or LF inside. A head that never has CRLF CRLF
+        // (bare LF only) is refused at the size limit, or closed at the header timeout.
+        // Lenient mode needs the regex to find LF LF.
+        data = await (params.lenient
+          ? stream.readUntilRegex(params.headerEnd, {
+              maxBytes: params.maxHeaderSize,
+              closeOnMaxBytes: false,
+            })
+          : stream.readUntil(CRLF_CRLF, {
+              maxBytes: params.maxHeaderSize,
+              closeOnMaxBytes: false,
+            }));
       } catch (error) {
-        if (error instanceof UnsatisfiableReadError) {
-          // Over the limit: 414 if even the request line does not end within its own limit.
-          const status = !this.isClient && (await this.#requestLineTooLong()) ? 414 : 431;
-          throw inputError("header block too large", status, error);
-        }
+        if (error instanceof UnsatisfiableReadError) throw await this.#headTooLarge(error);
         throw error;
       }
       const head = parseHead(data, params, !this.isClient);
@@ -545,17 +549,22 @@ export class HTTP1Connection implements HTTPConnection {
     }
   }
 
-  /** After an oversized header block: true if even its first line is over the limit. */
-  async #requestLineTooLong(): Promise<boolean> {
-    try {
-      await this.#stream!.readUntil("\n", {
-        maxBytes: this.params.maxRequestLineSize + 2,
-        closeOnMaxBytes: false,
-      });
-      return false;
-    } catch {
-      return true;
+  /**
+   * Says why a header block ran past `maxHeaderSize`: 400 for a bare CR or LF (strict mode),
+   * 414 for a request line over its own limit, else 431. The buffered bytes are looked at,
+   * not answered: the connection closes after the status.
+   */
+  async #headTooLarge(cause: UnsatisfiableReadError): Promise<HTTPInputError> {
+    const stream = this.#stream!;
+    const seen = await stream.readBytes(Math.min(stream.readBufferSize, this.params.maxHeaderSize));
+    const text = seen.toString("latin1");
+    if (!this.params.lenient && /(?:^|[^\r])\n|\r[^\n]/.test(text)) {
+      return inputError("bare CR or LF in the header block", 400, cause);
     }
+    const lineEnd = text.search(/\r?\n/);
+    const lineLength = lineEnd < 0 ? text.length : lineEnd;
+    const status = !this.isClient && lineLength > this.params.maxRequestLineSize ? 414 : 431;
+    return inputError("header block too large", status, cause);
   }
 
   async #readMessage(delegate: HTTPMessageDelegate, first: boolean): Promise<boolean> {

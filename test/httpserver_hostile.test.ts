@@ -458,6 +458,22 @@ describe("HTTPServer limits", () => {
     assert.match(reply.data.toString(), /"body":"foo=bar"/);
   });
 
+  test("a head with bare LF line ends only is never answered 200 in strict mode", async () => {
+    const s = await serve({ headerTimeout: 300 });
+    const reply = await rawExchange(s.port, "GET / HTTP/1.1\nHost: x\n\n", { waitMs: 5000 });
+    assert.equal(reply.closed, true);
+    assert.deepEqual(reply.statuses, []);
+    assert.deepEqual(s.seen, []);
+  });
+
+  test("a bare-LF head that outgrows maxHeaderSize gets 400, not 431", async () => {
+    const s = await serve({ maxHeaderSize: 1024 });
+    using _log = new ExpectLog(genLog, /Malformed HTTP message/);
+    const reply = await rawExchange(s.port, `GET / HTTP/1.1\nHost: x\n${"X-A: b\n".repeat(300)}\n`);
+    assert.deepEqual(reply.statuses, [400]);
+    assert.equal(reply.closed, true);
+  });
+
   test("a slowloris client is cut off at headerTimeout", async () => {
     const s = await serve({ headerTimeout: 300 });
     const reply = await rawExchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\n", { waitMs: 5000 });
