@@ -1,18 +1,7 @@
 // Generates HTTP/1.1 requests for the differential test: well-formed requests built from
 // parts, then mutated at the byte and the header level. A seeded generator makes every run
 // the same, so a disagreement found once is found again.
-
-/** A small, fast, seeded PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "./random.js";
 
 export interface Generated {
   bytes: Buffer;
@@ -217,7 +206,7 @@ function mutate(r: () => number, text: string): [string, string] {
 
 /** `count` requests: a tenth unmutated, the rest with one to three mutations. */
 export function generateRequests(count: number, seed = 20261121): Generated[] {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const out: Generated[] = [];
   for (let i = 0; i < count; i++) {
     const { text, recipe } = base(r);

@@ -18,6 +18,7 @@ import {
 } from "../../src/iostream.js";
 import { genLog } from "../../src/log.js";
 import { ExpectLog } from "../../src/testing.js";
+import { seededRandom } from "./random.js";
 
 /** A connected pair: what `writer` writes, `reader` reads. */
 export interface StreamPair {
@@ -61,18 +62,6 @@ function randomBytes(random: () => number, size: number): Buffer {
   const out = Buffer.allocUnsafe(size);
   for (let i = 0; i < size; i++) out[i] = Math.floor(random() * 256);
   return out;
-}
-
-/** A seeded generator (mulberry32), so a failing mixed-read test can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Registers the contract suite for `transport`. */
@@ -493,7 +482,7 @@ export function ioStreamContract(transport: Transport): void {
 
     test("mixed readBytes and readInto keep every byte in order [test_many_mixed_reads]", async (t) => {
       const { reader, writer } = await pair(t);
-      const random = seeded(42);
+      const random = seededRandom(42);
       const total = 1_000_000;
       const produced = createHash("sha1");
       const consumed = createHash("sha1");
@@ -507,7 +496,7 @@ export function ioStreamContract(transport: Transport): void {
         }
       };
       const consume = async () => {
-        const choose = seeded(7);
+        const choose = seededRandom(7);
         for (let remaining = total; remaining > 0;) {
           const size = 1 + Math.floor(choose() * Math.min(1000, remaining));
           if (choose() > 0.5) consumed.update(await reader.readBytes(size));
