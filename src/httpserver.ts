@@ -44,6 +44,7 @@ import {
   type ResponseStartLine,
 } from "./httputil.js";
 import { type IOStream, SSLIOStream } from "./iostream.js";
+import { genLog } from "./log.js";
 import { isValidIp, type PeerAddress } from "./netutil.js";
 import { TCPServer, type TCPServerOptions } from "./tcpserver.js";
 
@@ -75,6 +76,11 @@ export interface HTTPServerOptions extends TCPServerOptions {
   bodyTimeout?: number;
   /** Accept bare LF line ends (see `HTTP1ConnectionParameters.lenient`). @defaultValue false */
   lenient?: boolean;
+  /**
+   * Most connections open at once; a connection past it is closed as soon as it is accepted
+   * (logged once per burst at info), so a flood cannot exhaust memory. @defaultValue unlimited
+   */
+  maxConnections?: number;
 }
 
 /** A plain request callback: receives the whole request and answers via `request.connection`. */
@@ -247,7 +253,9 @@ export class HTTPServer extends TCPServer implements HTTPServerConnectionDelegat
   readonly protocol: string | undefined;
   readonly trustedDownstream: ReadonlySet<string>;
   readonly connectionParameters: ResolvedParameters;
+  readonly maxConnections: number;
   readonly #connections = new Set<HTTP1ServerConnection>();
+  #refusing = false;
   #closeWaiters: (() => void)[] = [];
 
   constructor(
@@ -276,6 +284,9 @@ export class HTTPServer extends TCPServer implements HTTPServerConnectionDelegat
       lenient: options.lenient,
     };
     this.connectionParameters = new ResolvedParameters(params);
+    const max = options.maxConnections ?? Infinity;
+    if (!(max >= 1)) throw new RangeError("maxConnections must be at least 1");
+    this.maxConnections = max;
   }
 
   /** Number of open connections. */
@@ -284,6 +295,15 @@ export class HTTPServer extends TCPServer implements HTTPServerConnectionDelegat
   }
 
   override handleStream(stream: IOStream, address: PeerAddress): void {
+    if (this.#connections.size >= this.maxConnections) {
+      if (!this.#refusing) {
+        genLog.info("Connection limit (%d) reached; closing new connections", this.maxConnections);
+        this.#refusing = true;
+      }
+      stream.close();
+      return;
+    }
+    this.#refusing = false;
     // Responses are written whole (head and body in one write per turn), so Nagle's algorithm
     // would only delay them behind the peer's delayed ACK; node:http turns it off too.
     stream.setNodelay(true);

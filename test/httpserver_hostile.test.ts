@@ -546,3 +546,31 @@ describe("HTTPServer backpressure", () => {
     assert.ok(s.seen.length > 0);
   });
 });
+
+describe("HTTPServer connection limit", () => {
+  test("connections past maxConnections are closed at once; the others keep working", async (t) => {
+    const s = await startEchoServer({ maxConnections: 2 });
+    t.after(() => s.close());
+    using _log = new ExpectLog(genLog, /Connection limit \(2\) reached/);
+    const open: ReturnType<typeof connect>[] = [];
+    t.after(() => {
+      for (const socket of open) socket.destroy();
+    });
+    for (let i = 0; i < 2; i++) {
+      const socket = connect(s.port, "127.0.0.1");
+      open.push(socket);
+      await new Promise<void>((resolve) => socket.once("connect", resolve));
+    }
+    while (s.server.connectionCount < 2) await new Promise((resolve) => setImmediate(resolve));
+    const refused = await rawExchange(s.port, "GET /third HTTP/1.1\r\nHost: x\r\n\r\n", {
+      waitMs: 5000,
+    });
+    assert.equal(refused.closed, true);
+    assert.deepEqual(refused.statuses, []);
+    open[0]!.write("GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
+    const answer = await new Promise<string>((resolve) =>
+      open[0]!.once("data", (d) => resolve(d.toString())),
+    );
+    assert.match(answer, /^HTTP\/1\.1 200/);
+  });
+});
