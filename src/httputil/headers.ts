@@ -486,6 +486,14 @@ export class HTTPHeaders implements Iterable<[string, string]> {
     return this.#fields.get(normalizeHeaderName(name)) ?? EMPTY_LIST;
   }
 
+  /**
+   * Each name with its list of values, in insertion order, without copying (for writers on
+   * the hot path). Do not modify the lists.
+   */
+  fieldLists(): IterableIterator<[string, readonly string[]]> {
+    return this.#fields.entries();
+  }
+
   /** Every `[name, value]` pair, a name repeated once per value, names in insertion order. */
   *getAll(): Generator<[string, string], void, undefined> {
     for (const [name, values] of this.#fields) {

@@ -111,16 +111,21 @@ export function encodeUsernamePassword(
 }
 
 // Python's re.match(r"^(.+):(\d+)$"): `.` stops at LF.
-const NETLOC_RE = /^([^\n]+):([0-9]+)$/;
 
 /**
  * Splits `host:port` into `[host, port]`; `port` is null when there is none. The last
  * `:digits` is the port (`"[::1]:80"` → `["[::1]", 80]`).
  */
 export function splitHostAndPort(netloc: string): [string, number | null] {
-  const match = NETLOC_RE.exec(netloc);
-  if (match === null) return [netloc, null];
-  return [match[1]!, Number(match[2])];
+  // The port is the run of digits after the last ":" (as Tornado's `^(.+):(\d+)$`), found by
+  // hand: every request parses its Host with this.
+  const colon = netloc.lastIndexOf(":");
+  if (colon <= 0 || colon === netloc.length - 1 || netloc.includes("\n")) return [netloc, null];
+  for (let i = colon + 1; i < netloc.length; i++) {
+    const c = netloc.charCodeAt(i);
+    if (c < 48 || c > 57) return [netloc, null];
+  }
+  return [netloc.slice(0, colon), Number(netloc.slice(colon + 1))];
 }
 
 const DIGITS_RE = /^[0-9]+$/;
