@@ -227,12 +227,14 @@ function parseHead(
   if (isRequest && startLine.length > params.maxRequestLineSize) {
     throw inputError("request line too long", 414);
   }
-  // One pass validates names (tokens) and values (no CTL but HTAB), refuses obs-fold and a
-  // leading space, and caps the count (431); the terminator check above already refused a
-  // bare CR, and a bare LF unless lenient.
+  // One pass validates names (tokens) and values (no CTL but HTAB), refuses a leading space,
+  // and caps the count (431).
+  // Requests: obs-fold refused (hostile-inputs 11). Responses: a user agent replaces obs-fold
+  // with SP (RFC 9112 §5.2, Tornado's test_multi_line_headers); HTTPHeaders never folds the
+  // framing headers (Content-Length, Transfer-Encoding, Host).
   const headers = HTTPHeaders.parse(rest, {
     allowBareLf: params.lenient,
-    allowObsFold: false,
+    allowObsFold: !isRequest,
     maxHeaders: params.maxHeaderCount,
   });
   return { startLine, headers };
