@@ -348,6 +348,8 @@ class Exchange implements HTTPMessageDelegate {
   #bodyPending = false;
   #startLine: RequestStartLineType | null = null;
   #requestHeaders: HTTPHeaders | null = null;
+  /** The request's own headers have Transfer-Encoding (else HTTP1Connection may add one). */
+  #userFraming = false;
 
   constructor(client: SimpleAsyncHTTPClient, request: HTTPRequest, queued: number) {
     this.#client = client;
@@ -379,7 +381,7 @@ class Exchange implements HTTPMessageDelegate {
   async #start2(): Promise<void> {
     const request = this.#request;
     const client = this.#client;
-    const url = new URL(request.url);
+    const url = request.parsedUrl();
     const https = url.protocol === "https:";
     let host = url.hostname;
     if (host.startsWith("[")) host = host.slice(1, -1);
@@ -535,6 +537,7 @@ class Exchange implements HTTPMessageDelegate {
     const path = (url.pathname || "/") + url.search;
     this.#startLine = new RequestStartLine(request.method, path, "HTTP/1.1");
     this.#requestHeaders = headers;
+    this.#userFraming = headers.has("Transfer-Encoding");
   }
 
   async #send(stream: IOStream): Promise<void> {
@@ -565,6 +568,9 @@ class Exchange implements HTTPMessageDelegate {
       connection.finish();
     }
     written.catch(noop);
+    // writeHeaders adds Transfer-Encoding: chunked to the headers it frames; the request keeps
+    // its own headers (a redirect or retry frames them again).
+    if (!this.#userFraming) this.#requestHeaders!.delete("Transfer-Encoding");
     let reusable: boolean;
     try {
       reusable = await connection.readResponse(this);
@@ -691,11 +697,7 @@ class Exchange implements HTTPMessageDelegate {
   }
 
   async #restart(): Promise<void> {
-    const original = this.#request.originalRequest ?? this.#request;
-    if (!original.headers.has("Transfer-Encoding")) {
-      this.#requestHeaders!.delete("Transfer-Encoding");
-    }
-    const url = new URL(this.#request.url);
+    const url = this.#request.parsedUrl();
     const https = url.protocol === "https:";
     let host = url.hostname;
     if (host.startsWith("[")) host = host.slice(1, -1);

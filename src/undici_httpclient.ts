@@ -198,7 +198,7 @@ export class UndiciAsyncHTTPClient extends AsyncHTTPClient {
     } catch (error) {
       return fail(error as Error);
     }
-    const url = new URL(request.url);
+    const url = request.parsedUrl();
     const headers: Record<string, string | string[]> = {};
     for (const [name, value] of request.headers.getAll()) {
       const existing = headers[name];

@@ -208,14 +208,17 @@ export class HTTPRequest {
   startTime: number | undefined;
   /** The request this one was made from by a redirect or an auth retry, if any. */
   originalRequest: HTTPRequest | undefined;
+  #parsed: URL | null;
+  #parsedFor: string | null;
 
   /**
    * @param url - an absolute `http:` or `https:` URL.
    * @param options - the other fields; see {@link HTTPRequestOptions}.
    */
-  constructor(url: string, options: HTTPRequestOptions = {}) {
+  constructor(url: string, options: HTTPRequestOptions = {}, internal?: typeof CLONE) {
+    const cloning = internal === CLONE;
     if (typeof url !== "string") throw invalid("url must be a string");
-    checkOptionKeys(options, "request");
+    if (!cloning) checkOptionKeys(options, "request");
     this.url = url;
     this.method = options.method ?? "GET";
     this.headers = new HTTPHeaders(options.headers ?? undefined);
@@ -248,6 +251,9 @@ export class HTTPRequest {
     this.allowIpv6 = options.allowIpv6;
     this.startTime = undefined;
     this.originalRequest = undefined;
+    this.#parsed = null;
+    this.#parsedFor = null;
+    if (cloning) return;
     if (options.ifModifiedSince != null) {
       this.headers.set("If-Modified-Since", formatTimestamp(options.ifModifiedSince));
     }
@@ -288,34 +294,66 @@ export class HTTPRequest {
 
   /** A copy (headers copied too; callbacks and body shared). */
   clone(): HTTPRequest {
-    const copy = Object.create(HTTPRequest.prototype) as HTTPRequest;
-    Object.assign(copy, this);
-    copy.headers = new HTTPHeaders(this.headers);
+    // The fields have the options' names, so the constructor copies them (one hidden class).
+    const copy = new HTTPRequest(this.url, this as HTTPRequestOptions, CLONE);
+    copy.startTime = this.startTime;
+    copy.originalRequest = this.originalRequest;
+    copy.#parsed = this.#parsed;
+    copy.#parsedFor = this.#parsedFor;
     return copy;
+  }
+
+  /** The URL parsed (cached while `url` is unchanged). @throws TypeError for an invalid URL. */
+  parsedUrl(): URL {
+    if (this.#parsedFor !== this.url || this.#parsed === null) {
+      try {
+        this.#parsed = new URL(this.url);
+      } catch (error) {
+        throw Object.assign(invalid(`invalid URL ${JSON.stringify(this.url)}`), { cause: error });
+      }
+      this.#parsedFor = this.url;
+    }
+    return this.#parsed;
   }
 
   /** A copy whose undefined fields are filled from `defaults`, then Tornado's defaults. @internal */
   withDefaults(defaults: HTTPRequestOptions | undefined): HTTPRequest {
     const copy = this.clone();
-    const target = copy as unknown as Record<string, unknown>;
+    copy.fillDefaults(defaults);
+    return copy;
+  }
+
+  /** Fills undefined fields in place from `defaults`, then Tornado's defaults. @internal */
+  fillDefaults(defaults: HTTPRequestOptions | undefined): void {
     if (defaults !== undefined) {
+      const target = this as unknown as Record<string, unknown>;
       const source = defaults as Record<string, unknown>;
-      for (const key of OPTION_KEYS) {
-        if (target[key] === undefined && source[key] !== undefined) target[key] = source[key];
-      }
-      if (defaults.headers != null) {
-        for (const [name, value] of new HTTPHeaders(defaults.headers).getAll()) {
-          if (!copy.headers.has(name)) copy.headers.add(name, value);
+      for (const key of Object.keys(source)) {
+        if (key === "headers") {
+          for (const [name, value] of new HTTPHeaders(defaults.headers).getAll()) {
+            if (!this.headers.has(name)) this.headers.add(name, value);
+          }
+        } else if (key === "useGzip") {
+          this.decompressResponse ??= defaults.useGzip;
+        } else if (target[key] === undefined || target[key] === null) {
+          if (source[key] !== undefined) target[key] = source[key];
         }
       }
     }
-    const fallback = REQUEST_DEFAULTS as Record<string, unknown>;
-    for (const key of Object.keys(fallback)) {
-      if (target[key] === undefined) target[key] = fallback[key];
-    }
-    return copy;
+    this.connectTimeout ??= REQUEST_DEFAULTS.connectTimeout;
+    this.requestTimeout ??= REQUEST_DEFAULTS.requestTimeout;
+    this.followRedirects ??= REQUEST_DEFAULTS.followRedirects;
+    this.maxRedirects ??= REQUEST_DEFAULTS.maxRedirects;
+    this.decompressResponse ??= REQUEST_DEFAULTS.decompressResponse;
+    this.proxyPassword ??= REQUEST_DEFAULTS.proxyPassword;
+    this.allowNonstandardMethods ??= REQUEST_DEFAULTS.allowNonstandardMethods;
+    this.validateCert ??= REQUEST_DEFAULTS.validateCert;
+    this.authMode ??= REQUEST_DEFAULTS.authMode;
+    this.allowIpv6 ??= REQUEST_DEFAULTS.allowIpv6;
   }
 }
+
+const CLONE: unique symbol = Symbol("HTTPRequest.clone");
 
 function toBuffer(body: string | Buffer | Uint8Array): Buffer {
   if (typeof body === "string") return Buffer.from(body, "utf8");
@@ -553,6 +591,7 @@ export const AsyncHTTPClient = configurable(
     #queue: Waiter[] = [];
     #queueHead = 0;
     #closed = false;
+    readonly #hasDefaults: boolean;
 
     /** The implementation built when none is configured: `SimpleAsyncHTTPClient`. */
     static override configurableDefault(): ConfigurableClass {
@@ -575,6 +614,7 @@ export const AsyncHTTPClient = configurable(
       this.maxClients = maxClients;
       if (options.defaults !== undefined) checkOptionKeys(options.defaults, "defaults");
       this.defaults = { ...options.defaults };
+      this.#hasDefaults = Object.keys(this.defaults).length > 0;
     }
 
     /** True after {@link close}. */
@@ -617,19 +657,22 @@ export const AsyncHTTPClient = configurable(
       if (this.#closed)
         return Promise.reject(new Error("fetch() called on a closed AsyncHTTPClient"));
       const { raiseError = true, ...requestOptions } = options;
+      let resolved: HTTPRequest;
       if (typeof request === "string") {
-        request = new HTTPRequest(request, requestOptions);
+        // Nobody else holds this request: defaults go in place, no copy.
+        resolved = new HTTPRequest(request, requestOptions);
+        resolved.startTime = Date.now();
+        resolved.fillDefaults(this.#hasDefaults ? this.defaults : undefined);
       } else {
         if (!(request instanceof HTTPRequest))
           throw invalid("request must be a URL or an HTTPRequest");
-        if (Object.keys(requestOptions).length > 0) {
+        for (const _ in requestOptions)
           throw invalid("options cannot be given with an HTTPRequest");
-        }
         request.validate();
+        request.startTime = Date.now();
+        resolved = request.withDefaults(this.#hasDefaults ? this.defaults : undefined);
+        resolved.originalRequest = request;
       }
-      request.startTime = Date.now();
-      const resolved = request.withDefaults(this.defaults);
-      resolved.originalRequest = request;
       checkRequest(resolved);
       return this.#run(resolved, raiseError);
     }
@@ -663,8 +706,6 @@ export const AsyncHTTPClient = configurable(
             const next = request.clone();
             next.originalRequest = original;
             next.headers.set("Authorization", digestAuthorization(next, challenge));
-            if (!original.headers.has("Transfer-Encoding"))
-              next.headers.delete("Transfer-Encoding");
             request = next;
             continue;
           }
@@ -695,8 +736,6 @@ export const AsyncHTTPClient = configurable(
           return response;
         }
         next.originalRequest = original;
-        // HTTP1Connection adds Transfer-Encoding to the headers it frames; not the user's.
-        if (!original.headers.has("Transfer-Encoding")) next.headers.delete("Transfer-Encoding");
         request = next;
         digestTried = false;
       }
@@ -764,7 +803,7 @@ export const AsyncHTTPClient = configurable(
           next.headers.delete(name);
         }
       }
-      const from = new URL(request.url);
+      const from = request.parsedUrl();
       // Credentials go to the origin they were meant for only, and never down to plain http.
       if (from.origin !== target.origin) {
         for (const name of CREDENTIAL_HEADERS) next.headers.delete(name);
@@ -840,12 +879,7 @@ function queueTimeout(request: HTTPRequest): number {
 
 /** Checks a request with defaults applied, before anything is sent. @internal */
 export function checkRequest(request: HTTPRequest): void {
-  let url: URL;
-  try {
-    url = new URL(request.url);
-  } catch (error) {
-    throw Object.assign(invalid(`invalid URL ${JSON.stringify(request.url)}`), { cause: error });
-  }
+  const url = request.parsedUrl();
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw invalid(`unsupported URL scheme ${JSON.stringify(url.protocol)}`);
   }
