@@ -240,6 +240,16 @@ function parseHead(
     const line = lines[i]!;
     const c0 = line.charCodeAt(0);
     if (c0 === 32 || c0 === 9) {
+      if (i > 1 && !isRequest) {
+        // RFC 9112 §5.2: a user agent replaces obs-fold in a response with SP (Tornado's
+        // test_multi_line_headers); framing headers are never folded (HTTPHeaders refuses).
+        try {
+          headers.parseLine(line);
+        } catch (error) {
+          throw inputError("invalid obs-fold continuation line", 400, error);
+        }
+        continue;
+      }
       throw inputError(
         i === 1 ? "header block starts with whitespace" : "obsolete line folding is not allowed",
       );

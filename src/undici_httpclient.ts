@@ -138,7 +138,6 @@ export class UndiciAsyncHTTPClient extends AsyncHTTPClient {
     const connect: Record<string, unknown> = {
       timeout: connectTimeout > 0 ? connectTimeout : null,
     };
-    if (request.networkInterface !== undefined) connect["localAddress"] = request.networkInterface;
     if (request.allowIpv6 === false) connect["family"] = 4;
     if (https) {
       if (request.sslOptions !== null) {
@@ -165,6 +164,8 @@ export class UndiciAsyncHTTPClient extends AsyncHTTPClient {
       headersTimeout: 0,
       bodyTimeout: 0,
       connect,
+      // A Client option: undici's connector overrides connect.localAddress with it.
+      ...(request.networkInterface !== undefined ? { localAddress: request.networkInterface } : {}),
     };
     if (request.proxyHost !== undefined) {
       dispatcher = new undici.ProxyAgent({

@@ -455,7 +455,7 @@ export function httpClientContract(name: string, make: ClientFactory): void {
       assert.equal((await client.fetch(server.url("/hello"))).code, 200);
     });
 
-    test("headerCallback gets the status line, each header and a blank line [test_header_callback]", async () => {
+    test("headerCallback gets the status line, each header and a blank line [test_header_callback] [test_header_callback_to_parse_line]", async () => {
       const lines: string[] = [];
       const response = await client.fetch(server.url("/chunk"), {
         headerCallback: (line) => void lines.push(line),
@@ -724,6 +724,22 @@ export function httpClientContract(name: string, make: ClientFactory): void {
       } finally {
         limited.close();
       }
+    });
+
+    test("a redirect completes with maxClients 1 (the slot is released first) [test_redirect_connection_limit]", async () => {
+      const limited = make({ maxClients: 1 });
+      try {
+        const response = await limited.fetch(server.url("/countdown/3"));
+        assert.equal(response.text, "Zero");
+      } finally {
+        limited.close();
+      }
+    });
+
+    test("networkInterface binds the local address [test_bind_source_ip]", async () => {
+      const response = await client.fetch(server.url("/echo"), { networkInterface: "127.0.0.1" });
+      assert.equal(response.code, 200);
+      await assert.rejects(client.fetch(server.url("/echo"), { networkInterface: "192.0.2.1" }));
     });
 
     test("options with an HTTPRequest are refused", () => {
