@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import http from "node:http";
-import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { describe, test } from "node:test";
 import { createServer as createTlsServer } from "node:tls";
 import { readFileSync } from "node:fs";
@@ -23,65 +23,18 @@ import {
 import { HTTPHeaders, HTTPInputError } from "../src/httputil.js";
 import { type ResolvedAddress, Resolver } from "../src/netutil.js";
 import { SimpleAsyncHTTPClient } from "../src/simple_httpclient.js";
-import { httpClientContract, startTestServer } from "./helpers/httpclient-contract.js";
+import {
+  httpClientContract,
+  ok,
+  type RawServer,
+  rawServer,
+  startTestServer,
+} from "./helpers/httpclient-contract.js";
 import { startEchoServer } from "./helpers/httpserver.js";
 import { CERT, KEY } from "./helpers/network.js";
 import { needPeer, pythonWithTornado } from "./helpers/peers.js";
 
 httpClientContract("SimpleAsyncHTTPClient", (options) => new SimpleAsyncHTTPClient(options));
-
-/** A raw TCP server: `answer` gets each request head and writes whatever bytes it wants. */
-interface RawServer {
-  port: number;
-  url(path: string): string;
-  connections: number;
-  requests: string[];
-  close(): Promise<void>;
-}
-
-async function rawServer(
-  answer: (socket: Socket, head: string, index: number) => void,
-): Promise<RawServer> {
-  const sockets = new Set<Socket>();
-  const state: RawServer = {
-    port: 0,
-    url: (path) => `http://127.0.0.1:${state.port}${path}`,
-    connections: 0,
-    requests: [],
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-  const server: Server = createServer((socket) => {
-    state.connections++;
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => {});
-    let buffer = "";
-    socket.on("data", (data: Buffer) => {
-      buffer += data.toString("latin1");
-      for (;;) {
-        const end = buffer.indexOf("\r\n\r\n");
-        if (end < 0) return;
-        const head = buffer.slice(0, end + 4);
-        buffer = buffer.slice(end + 4);
-        const length = /content-length: *(\d+)/i.exec(head);
-        if (length !== null) buffer = buffer.slice(Number(length[1]));
-        state.requests.push(head);
-        answer(socket, head, state.requests.length - 1);
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  state.port = (server.address() as AddressInfo).port;
-  return state;
-}
-
-function ok(body: string, extra = ""): string {
-  return `HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
-}
 
 describe("SimpleAsyncHTTPClient: connection pooling", () => {
   test("sequential requests use one connection", async (t) => {

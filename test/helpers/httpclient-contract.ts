@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import {
@@ -183,6 +183,59 @@ export async function startTestServer(): Promise<TestServer> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   state.port = (server.address() as AddressInfo).port;
   return state;
+}
+
+/** A raw TCP server: `answer` gets each request head and writes whatever bytes it wants. */
+export interface RawServer {
+  port: number;
+  url(path: string): string;
+  connections: number;
+  requests: string[];
+  close(): Promise<void>;
+}
+
+export async function rawServer(
+  answer: (socket: Socket, head: string, index: number) => void,
+): Promise<RawServer> {
+  const sockets = new Set<Socket>();
+  const state: RawServer = {
+    port: 0,
+    url: (path) => `http://127.0.0.1:${state.port}${path}`,
+    connections: 0,
+    requests: [],
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  const server: Server = createServer((socket) => {
+    state.connections++;
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    let buffer = "";
+    socket.on("data", (data: Buffer) => {
+      buffer += data.toString("latin1");
+      for (;;) {
+        const end = buffer.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        const head = buffer.slice(0, end + 4);
+        buffer = buffer.slice(end + 4);
+        const length = /content-length: *(\d+)/i.exec(head);
+        if (length !== null) buffer = buffer.slice(Number(length[1]));
+        state.requests.push(head);
+        answer(socket, head, state.requests.length - 1);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  state.port = (server.address() as AddressInfo).port;
+  return state;
+}
+
+export function ok(body: string, extra = ""): string {
+  return `HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
 }
 
 /** Runs the shared suite for one implementation. */
@@ -740,6 +793,43 @@ export function httpClientContract(name: string, make: ClientFactory): void {
       const response = await client.fetch(server.url("/echo"), { networkInterface: "127.0.0.1" });
       assert.equal(response.code, 200);
       await assert.rejects(client.fetch(server.url("/echo"), { networkInterface: "192.0.2.1" }));
+    });
+
+    test("a response with both Content-Length and Transfer-Encoding fails", async (t) => {
+      const raw = await rawServer((socket) =>
+        socket.write(
+          "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        ),
+      );
+      t.after(() => raw.close());
+      await assert.rejects(client.fetch(raw.url("/")));
+    });
+
+    test("a server that stalls after the headers hits requestTimeout", async (t) => {
+      const raw = await rawServer((socket) =>
+        socket.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc"),
+      );
+      t.after(() => raw.close());
+      await assert.rejects(client.fetch(raw.url("/"), { requestTimeout: 100 }), HTTPTimeoutError);
+    });
+
+    test("a body over maxBodySize fails, also when gzip-compressed [test_large_body]", async (t) => {
+      const bomb = gzipSync(Buffer.alloc(8 * 1024 * 1024));
+      const raw = await rawServer((socket, head) => {
+        if (head.includes("/gzip")) {
+          socket.write(
+            `HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: ${bomb.length}\r\n\r\n`,
+          );
+          socket.write(bomb);
+        } else socket.write(ok("x".repeat(4096)));
+      });
+      const limited = make({ maxBodySize: 1024 });
+      t.after(() => {
+        limited.close();
+        return raw.close();
+      });
+      await assert.rejects(limited.fetch(raw.url("/plain")));
+      await assert.rejects(limited.fetch(raw.url("/gzip")));
     });
 
     test("options with an HTTPRequest are refused", () => {
