@@ -68,10 +68,13 @@ const DEFAULT_MAX_BUFFER_SIZE = 104_857_600;
 const DEFAULT_USER_AGENT = `tornado-ts/${VERSION}`;
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
 
-/** An idle connection in the pool. */
+/** A pooled connection's record, made once per connection (no closure per request). */
 interface Idle {
-  stream: IOStream;
+  readonly stream: IOStream;
+  readonly key: string;
   since: number;
+  /** Close callback while idle: drops the record from the pool. */
+  readonly onClose: () => void;
 }
 
 let nextTlsId = 1;
@@ -110,6 +113,7 @@ export class SimpleAsyncHTTPClient extends AsyncHTTPClient {
   readonly #tlsContexts = new Map<string, SSLContext>();
   /** Streams in use by an exchange, closed by {@link close}. */
   readonly #busy = new Set<IOStream>();
+  readonly #records = new WeakMap<IOStream, Idle>();
 
   /**
    * @throws RangeError for a size or count that is not positive (or a negative idle setting).
@@ -229,10 +233,22 @@ export class SimpleAsyncHTTPClient extends AsyncHTTPClient {
       stream.close();
       return;
     }
-    list.push({ stream, since: performance.now() });
+    let idle = this.#records.get(stream);
+    if (idle === undefined) {
+      const record: Idle = {
+        stream,
+        key,
+        since: 0,
+        onClose: () => this.#dropIdle(record),
+      };
+      idle = record;
+      this.#records.set(stream, idle);
+    }
+    idle.since = performance.now();
+    list.push(idle);
     this.#idleCount++;
     // A server closing an idle connection is noticed at once (the stream keeps reading).
-    stream.setCloseCallback(() => this.#dropIdle(key, stream));
+    stream.setCloseCallback(idle.onClose);
     refSocket(stream, false);
     if (this.#sweeper === null) {
       this.#sweeper = setInterval(this.#sweep, Math.max(50, this.idleTimeout / 2));
@@ -246,10 +262,11 @@ export class SimpleAsyncHTTPClient extends AsyncHTTPClient {
     stream.close();
   }
 
-  #dropIdle(key: string, stream: IOStream): void {
+  #dropIdle(idle: Idle): void {
+    const key = idle.key;
     const list = this.#pool.get(key);
     if (list === undefined) return;
-    const index = list.findIndex((idle) => idle.stream === stream);
+    const index = list.indexOf(idle);
     if (index < 0) return;
     list.splice(index, 1);
     this.#idleCount--;

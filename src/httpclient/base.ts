@@ -682,9 +682,15 @@ export const AsyncHTTPClient = configurable(
       const limit = request.maxRedirects ?? REQUEST_DEFAULTS.maxRedirects;
       let digestTried = false;
       for (;;) {
-        const queueStart = performance.now();
-        await this.#acquire(request);
-        const queued = performance.now() - queueStart;
+        let queued = 0;
+        if (this.#active < this.maxClients && this.#queueHead === this.#queue.length) {
+          // A free slot: no Promise, no wait.
+          this.#active++;
+        } else {
+          const queueStart = performance.now();
+          await this.#acquire(request);
+          queued = performance.now() - queueStart;
+        }
         let response: HTTPResponse;
         try {
           response = await this.fetchImpl(request, queued);
