@@ -363,6 +363,8 @@ class Exchange implements HTTPMessageDelegate {
   #chunks: Buffer[] = [];
   #follow = false;
   #bodyPending = false;
+  #writingBody = false;
+  #responseDone = false;
   #startLine: RequestStartLineType | null = null;
   #requestHeaders: HTTPHeaders | null = null;
   /** The request's own headers have Transfer-Encoding (else HTTP1Connection may add one). */
@@ -602,15 +604,19 @@ class Exchange implements HTTPMessageDelegate {
     const request = this.#request;
     const connection = this.#connection!;
     this.#bodyPending = false;
+    this.#writingBody = true;
     try {
       if (request.bodyProducer !== null) {
         await request.bodyProducer((chunk) => connection.write(chunk));
       } else if (request.body !== null && request.body.length > 0) {
         await connection.write(request.body);
       }
-      connection.finish();
+      this.#writingBody = false;
+      if (!connection.writeFinished && !this.#responseDone) connection.finish();
     } catch (error) {
-      this.#fail(error);
+      this.#writingBody = false;
+      // The server answered before taking the whole body (413, 401, …): that answer wins.
+      if (!this.#responseDone) this.#fail(error);
     }
   }
 
@@ -649,9 +655,10 @@ class Exchange implements HTTPMessageDelegate {
   }
 
   finish(): void {
-    // A final response came before the body was sent (no 100 Continue): the request is
-    // incomplete, so the connection cannot carry another one.
-    if (this.#bodyPending) {
+    this.#responseDone = true;
+    // A final response came before the body was (wholly) sent: the request is incomplete, so
+    // the connection cannot carry another one.
+    if (this.#bodyPending || this.#writingBody) {
       this.#bodyPending = false;
       this.#connection?.close();
     }

@@ -568,6 +568,34 @@ describe("SimpleAsyncHTTPClient: timeouts, bodies, headers", () => {
     assert.equal(client.idleConnections, 0);
   });
 
+  test("a response that comes while the body is still being produced is returned", async (t) => {
+    const server = await rawServer((socket) => {
+      socket.end("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 3\r\n\r\nbig");
+    });
+    const client = new SimpleAsyncHTTPClient();
+    t.after(() => {
+      client.close();
+      return server.close();
+    });
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const response = await client.fetch(server.url("/"), {
+      method: "PUT",
+      raiseError: false,
+      bodyProducer: async (write) => {
+        await write("first piece");
+        await gate;
+        await write("never read");
+      },
+    });
+    release();
+    assert.equal(response.code, 413);
+    assert.equal(response.text, "big");
+    assert.equal(client.idleConnections, 0);
+  });
+
   test("a redirect's body is not streamed to streamingCallback [test_streaming_follow_redirects]", async (t) => {
     const server = await startTestServer();
     const client = new SimpleAsyncHTTPClient();
