@@ -37,7 +37,9 @@ import {
 import type { HTTPMessageDelegate } from "./httputil/request.js";
 import { type IOStream, StreamClosedError } from "./iostream.js";
 import {
+  type OverrideKey,
   OverrideResolver,
+  type OverrideTarget,
   Resolver,
   type SSLContext,
   type SSLOptions,
@@ -48,8 +50,13 @@ import { TimeoutError } from "./util.js";
 
 /** Options of a {@link SimpleAsyncHTTPClient}; sizes in bytes, durations in ms. */
 export interface SimpleAsyncHTTPClientOptions extends AsyncHTTPClientOptions {
-  /** Host names mapped to others before resolving (TLS still checks the original name). */
-  hostnameMapping?: Record<string, string> | null;
+  /**
+   * Host names mapped to others before resolving (TLS still checks the original name): an
+   * object of name → host, or `OverrideResolver` entries, which can also map a host and port
+   * to another host and port (`[[{ host: "example.com", port: 80 }, { host: "127.0.0.1", port: 8888 }]]`).
+   */
+  hostnameMapping?:
+    Record<string, string> | Iterable<readonly [OverrideKey, OverrideTarget]> | null;
   /** Largest read buffer of a connection. @defaultValue 104_857_600 (100 MiB) */
   maxBufferSize?: number;
   /** Resolver for host names. @defaultValue `Resolver.create()`, closed by {@link close} */

@@ -624,6 +624,24 @@ describe("SimpleAsyncHTTPClient: timeouts, bodies, headers", () => {
     assert.equal(echo.headers["host"], `www.example.com:${server.port}`);
   });
 
+  test("hostnameMapping can map a host and port to another port [test_port_mapping]", async (t) => {
+    const server = await startTestServer();
+    const client = new SimpleAsyncHTTPClient({
+      hostnameMapping: [
+        [
+          { host: "foo.example.com", port: 8000 },
+          { host: "127.0.0.1", port: server.port },
+        ],
+      ],
+    });
+    t.after(() => {
+      client.close();
+      return server.close();
+    });
+    const response = await client.fetch("http://foo.example.com:8000/hello");
+    assert.equal(response.text, "Hello world!");
+  });
+
   test("IPv6 literal URLs work [test_ipv6]", async (t) => {
     const server = http.createServer((_req, res) => res.end("six"));
     try {
@@ -905,6 +923,25 @@ describe("httpclient: requests, responses and errors", () => {
     assert.equal(response.error.message, "HTTP 403: Forbidden");
     assert.equal(String(response), "HTTPResponse(403 Forbidden, http://example.com/)");
     assert.equal(new HTTPResponse(request, 200).error, null);
+  });
+
+  test("configure(null, { defaults }) sets defaults for clients made later [test_configure_defaults]", async (t) => {
+    const server = await startTestServer();
+    const saved = AsyncHTTPClient.saveConfiguration();
+    AsyncHTTPClient.configure(null, {
+      defaults: { userAgent: "Configured/1.0", ifModifiedSince: 0 },
+    });
+    const client = new AsyncHTTPClient();
+    AsyncHTTPClient.restoreConfiguration(saved);
+    t.after(() => {
+      client.close();
+      return server.close();
+    });
+    const echo = (await client.fetch(server.url("/echo"))).json() as {
+      headers: Record<string, string>;
+    };
+    assert.equal(echo.headers["user-agent"], "Configured/1.0");
+    assert.equal(echo.headers["if-modified-since"], "Thu, 01 Jan 1970 00:00:00 GMT");
   });
 
   test("new AsyncHTTPClient() builds the simple client by default [test_singleton] [test_max_clients]", () => {

@@ -335,6 +335,10 @@ export class HTTPRequest {
           }
         } else if (key === "useGzip") {
           this.decompressResponse ??= defaults.useGzip;
+        } else if (key === "ifModifiedSince") {
+          if (defaults.ifModifiedSince != null && !this.headers.has("If-Modified-Since")) {
+            this.headers.set("If-Modified-Since", formatTimestamp(defaults.ifModifiedSince));
+          }
         } else if (target[key] === undefined || target[key] === null) {
           if (source[key] !== undefined) target[key] = source[key];
         }
