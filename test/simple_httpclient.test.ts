@@ -348,6 +348,23 @@ describe("SimpleAsyncHTTPClient: hostile and malformed responses", () => {
     });
   });
 
+  test("a chain of encodings is not decoded at all (no decode loop to exhaust)", async (t) => {
+    const body = gzipSync(gzipSync(Buffer.from("inner")));
+    const chain = Array.from({ length: 1000 }, () => "gzip").join(", ");
+    const { result } = await fetchRaw(
+      t,
+      Buffer.concat([
+        Buffer.from(
+          `HTTP/1.1 200 OK\r\nContent-Encoding: ${chain}\r\nContent-Length: ${body.length}\r\n\r\n`,
+        ),
+        body,
+      ]),
+    );
+    const response = await result;
+    assert.deepEqual(response.body, body);
+    assert.equal(response.headers.get("Content-Encoding"), chain);
+  });
+
   test("invalid gzip fails with HTTPInputError [test_invalid_gzip]", async (t) => {
     const { result } = await fetchRaw(
       t,
