@@ -923,7 +923,7 @@ describe("httpclient: requests, responses and errors", () => {
     assert.throws(() => new SimpleAsyncHTTPClient({ defaults: { foo: 1 } as never }), TypeError);
   });
 
-  test("HTTPClientError reads HTTP <code>: <message> [test_plain_error] [test_copy]", () => {
+  test("HTTPClientError reads HTTP <code>: <message> [test_plain_error]", () => {
     const error = new HTTPClientError(403);
     assert.equal(error.message, "HTTP 403: Forbidden");
     assert.equal(String(error), "HTTPClientError: HTTP 403: Forbidden");
@@ -961,7 +961,7 @@ describe("httpclient: requests, responses and errors", () => {
     assert.equal(echo.headers["if-modified-since"], "Thu, 01 Jan 1970 00:00:00 GMT");
   });
 
-  test("new AsyncHTTPClient() builds the simple client by default [test_singleton] [test_max_clients]", () => {
+  test("new AsyncHTTPClient() builds the simple client by default [test_max_clients]", () => {
     const client = new AsyncHTTPClient({ maxClients: 3 });
     assert.ok(client instanceof SimpleAsyncHTTPClient);
     assert.equal(client.maxClients, 3);
