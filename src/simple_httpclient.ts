@@ -385,24 +385,34 @@ class Exchange implements HTTPMessageDelegate {
   }
 
   run(): Promise<HTTPResponse> {
-    return new Promise<HTTPResponse>((resolve) => {
+    const promise = new Promise<HTTPResponse>((resolve) => {
       this.#resolve = resolve;
-      const timeout = this.#request.requestTimeout ?? 0;
-      if (timeout > 0) {
-        this.#timer = setTimeout(this.#onTimeout, timeout);
-      }
-      this.#start2().catch((error: unknown) => this.#fail(error));
     });
+    const timeout = this.#request.requestTimeout ?? 0;
+    // A module-level callback with the exchange as argument: no closure per request.
+    if (timeout > 0) this.#timer = setTimeout(onExchangeTimeout, timeout, this);
+    void this.#begin(false);
+    return promise;
   }
 
-  #onTimeout = (): void => {
+  /** The request timer fired. @internal */
+  timedOut(): void {
     this.#timer = null;
     this.#fail(
       new HTTPTimeoutError(
         this.#phase === PHASE_CONNECT ? "Timeout while connecting" : "Timeout during request",
       ),
     );
-  };
+  }
+
+  /** Starts (or, after a failed reuse, restarts) the exchange; never rejects. */
+  async #begin(restart: boolean): Promise<void> {
+    try {
+      await (restart ? this.#restart() : this.#start2());
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
 
   async #start2(): Promise<void> {
     const request = this.#request;
@@ -721,7 +731,7 @@ class Exchange implements HTTPMessageDelegate {
       this.#phase = PHASE_CONNECT;
       this.#stream = null;
       this.#chunks = [];
-      this.#restart().catch((e: unknown) => this.#fail(e));
+      void this.#begin(true);
       return;
     }
     this.#fail(error);
@@ -779,3 +789,7 @@ class Exchange implements HTTPMessageDelegate {
 }
 
 function noop(): void {}
+
+function onExchangeTimeout(exchange: Exchange): void {
+  exchange.timedOut();
+}
