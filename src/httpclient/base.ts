@@ -303,15 +303,27 @@ export class HTTPRequest {
     return copy;
   }
 
-  /** The URL parsed (cached while `url` is unchanged). @throws TypeError for an invalid URL. */
+  /**
+   * The URL parsed (cached while `url` is unchanged; do not modify the result).
+   * @throws TypeError for an invalid URL.
+   */
   parsedUrl(): URL {
     if (this.#parsedFor !== this.url || this.#parsed === null) {
-      try {
-        this.#parsed = new URL(this.url);
-      } catch (error) {
-        throw Object.assign(invalid(`invalid URL ${JSON.stringify(this.url)}`), { cause: error });
+      const url = this.url;
+      // Clients fetch the same URLs again and again: parsing costs more than the lookup.
+      // The URL objects are shared, so nothing may modify them.
+      let parsed = URL_CACHE.get(url);
+      if (parsed === undefined) {
+        try {
+          parsed = new URL(url);
+        } catch (error) {
+          throw Object.assign(invalid(`invalid URL ${JSON.stringify(url)}`), { cause: error });
+        }
+        if (URL_CACHE.size >= URL_CACHE_LIMIT) URL_CACHE.clear();
+        if (url.length <= 2048) URL_CACHE.set(url, parsed);
       }
-      this.#parsedFor = this.url;
+      this.#parsed = parsed;
+      this.#parsedFor = url;
     }
     return this.#parsed;
   }
@@ -358,6 +370,8 @@ export class HTTPRequest {
 }
 
 const CLONE: unique symbol = Symbol("HTTPRequest.clone");
+const URL_CACHE = new Map<string, URL>();
+const URL_CACHE_LIMIT = 512;
 
 function toBuffer(body: string | Buffer | Uint8Array): Buffer {
   if (typeof body === "string") return Buffer.from(body, "utf8");
