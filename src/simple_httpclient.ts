@@ -704,7 +704,7 @@ class Exchange implements HTTPMessageDelegate {
       new HTTPResponse(this.#request, this.#code, {
         reason: this.#reason,
         headers: this.#headers,
-        ...(body === undefined ? {} : { body }),
+        body,
         effectiveUrl: this.#request.url,
         requestTime: now - this.#start + this.#queued,
         timeInfo: { queue: this.#queued, connect: this.#connectTime, total: now - this.#start },

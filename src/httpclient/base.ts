@@ -153,9 +153,11 @@ function invalid(message: string): TypeError {
   return Object.assign(new TypeError(message), { code: "ERR_INVALID_HTTP_REQUEST" });
 }
 
-function checkOptionKeys(options: object, what: string): void {
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw invalid(`unknown ${what} option ${JSON.stringify(key)}`);
+function checkOptionKeys(options: object, what: string, allowRaiseError = false): void {
+  for (const key in options) {
+    if (!KNOWN_OPTIONS.has(key) && !(allowRaiseError && key === "raiseError")) {
+      throw invalid(`unknown ${what} option ${JSON.stringify(key)}`);
+    }
   }
 }
 
@@ -215,10 +217,14 @@ export class HTTPRequest {
    * @param url - an absolute `http:` or `https:` URL.
    * @param options - the other fields; see {@link HTTPRequestOptions}.
    */
-  constructor(url: string, options: HTTPRequestOptions = {}, internal?: typeof CLONE) {
+  constructor(
+    url: string,
+    options: HTTPRequestOptions = {},
+    internal?: typeof CLONE | typeof FROM_FETCH,
+  ) {
     const cloning = internal === CLONE;
     if (typeof url !== "string") throw invalid("url must be a string");
-    if (!cloning) checkOptionKeys(options, "request");
+    if (!cloning) checkOptionKeys(options, "request", internal === FROM_FETCH);
     this.url = url;
     this.method = options.method ?? "GET";
     this.headers = new HTTPHeaders(options.headers ?? undefined);
@@ -370,6 +376,8 @@ export class HTTPRequest {
 }
 
 const CLONE: unique symbol = Symbol("HTTPRequest.clone");
+/** The options are fetch()'s, which may also hold `raiseError`. */
+const FROM_FETCH: unique symbol = Symbol("HTTPRequest.fromFetch");
 const URL_CACHE = new Map<string, URL>();
 const URL_CACHE_LIMIT = 512;
 
@@ -565,6 +573,7 @@ export interface AsyncHTTPClientOptions {
   defaults?: HTTPRequestOptions;
 }
 
+const NO_OPTIONS: FetchOptions = Object.freeze({});
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 const SUPPORTED_METHODS = new Set(["GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS"]);
 const CREDENTIAL_HEADERS = ["Authorization", "Cookie", "Proxy-Authorization"];
@@ -671,21 +680,26 @@ export const AsyncHTTPClient = configurable(
      *   {@link HTTPTooManyRedirectsError}; `HTTPInputError` for a malformed response; the
      *   network error (`ECONNREFUSED`, a TLS error, …) as is.
      */
-    fetch(request: HTTPRequest | string, options: FetchOptions = {}): Promise<HTTPResponse> {
+    fetch(
+      request: HTTPRequest | string,
+      options: FetchOptions = NO_OPTIONS,
+    ): Promise<HTTPResponse> {
       if (this.#closed)
         return Promise.reject(new Error("fetch() called on a closed AsyncHTTPClient"));
-      const { raiseError = true, ...requestOptions } = options;
+      const raiseError = options.raiseError ?? true;
       let resolved: HTTPRequest;
       if (typeof request === "string") {
-        // Nobody else holds this request: defaults go in place, no copy.
-        resolved = new HTTPRequest(request, requestOptions);
+        // Nobody else holds this request: defaults go in place, no copy. The options object
+        // is read as is (no copy without raiseError).
+        resolved = new HTTPRequest(request, options, FROM_FETCH);
         resolved.startTime = Date.now();
         resolved.fillDefaults(this.#hasDefaults ? this.defaults : undefined);
       } else {
         if (!(request instanceof HTTPRequest))
           throw invalid("request must be a URL or an HTTPRequest");
-        for (const _ in requestOptions)
-          throw invalid("options cannot be given with an HTTPRequest");
+        for (const key in options) {
+          if (key !== "raiseError") throw invalid("options cannot be given with an HTTPRequest");
+        }
         request.validate();
         request.startTime = Date.now();
         resolved = request.withDefaults(this.#hasDefaults ? this.defaults : undefined);
