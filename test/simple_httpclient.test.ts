@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import http from "node:http";
-import { type AddressInfo, connect, createServer, type Socket } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { describe, test } from "node:test";
 import { createServer as createTlsServer } from "node:tls";
 import { readFileSync } from "node:fs";
@@ -28,6 +28,7 @@ import {
   ok,
   type RawServer,
   rawServer,
+  connectProxy,
   startTestServer,
 } from "./helpers/httpclient-contract.js";
 import { startEchoServer } from "./helpers/httpserver.js";
@@ -733,52 +734,6 @@ describe("SimpleAsyncHTTPClient: TLS and proxies", () => {
     );
     await assert.rejects(client.fetch(url, { sslOptions: { minVersion: "TLSv1.2" } }));
   });
-
-  /** A CONNECT proxy that checks Proxy-Authorization and counts tunnels. */
-  async function connectProxy(t: { after: (fn: () => unknown) => void }): Promise<{
-    port: number;
-    tunnels: string[];
-  }> {
-    const tunnels: string[] = [];
-    const sockets = new Set<Socket>();
-    const server = createServer((socket) => {
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
-      socket.on("error", () => {});
-      let head = "";
-      const onData = (data: Buffer) => {
-        head += data.toString("latin1");
-        const end = head.indexOf("\r\n\r\n");
-        if (end < 0) return;
-        socket.off("data", onData);
-        const [, target] = /^CONNECT (\S+) HTTP\/1\.1\r\n/.exec(head) ?? [];
-        if (!/Proxy-Authorization: Basic dXNlcjpwYXNz\r\n/i.test(head)) {
-          socket.end("HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n");
-          return;
-        }
-        tunnels.push(target!);
-        const colon = target!.lastIndexOf(":");
-        const upstream = connect(Number(target!.slice(colon + 1)), "127.0.0.1", () => {
-          socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-          upstream.pipe(socket);
-          socket.pipe(upstream);
-        });
-        sockets.add(upstream);
-        upstream.on("close", () => sockets.delete(upstream));
-        upstream.on("error", () => socket.destroy());
-      };
-      socket.on("data", onData);
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    t.after(
-      () =>
-        new Promise<void>((resolve) => {
-          for (const s of sockets) s.destroy();
-          server.close(() => resolve());
-        }),
-    );
-    return { port: (server.address() as AddressInfo).port, tunnels };
-  }
 
   test("requests go through a CONNECT proxy, for http and https targets, and the tunnel is reused", async (t) => {
     const proxy = await connectProxy(t);

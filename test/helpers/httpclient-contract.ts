@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import http from "node:http";
-import { type AddressInfo, createServer, type Server, type Socket } from "node:net";
+import { type AddressInfo, connect, createServer, type Server, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import {
@@ -236,6 +236,52 @@ export async function rawServer(
 
 export function ok(body: string, extra = ""): string {
   return `HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
+}
+
+/** A CONNECT proxy that checks Proxy-Authorization and counts tunnels. */
+export async function connectProxy(t: { after: (fn: () => unknown) => void }): Promise<{
+  port: number;
+  tunnels: string[];
+}> {
+  const tunnels: string[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    let head = "";
+    const onData = (data: Buffer) => {
+      head += data.toString("latin1");
+      const end = head.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      socket.off("data", onData);
+      const [, target] = /^CONNECT (\S+) HTTP\/1\.1\r\n/.exec(head) ?? [];
+      if (!/Proxy-Authorization: Basic dXNlcjpwYXNz\r\n/i.test(head)) {
+        socket.end("HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n");
+        return;
+      }
+      tunnels.push(target!);
+      const colon = target!.lastIndexOf(":");
+      const upstream = connect(Number(target!.slice(colon + 1)), "127.0.0.1", () => {
+        socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        upstream.pipe(socket);
+        socket.pipe(upstream);
+      });
+      sockets.add(upstream);
+      upstream.on("close", () => sockets.delete(upstream));
+      upstream.on("error", () => socket.destroy());
+    };
+    socket.on("data", onData);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return { port: (server.address() as AddressInfo).port, tunnels };
 }
 
 /** Runs the shared suite for one implementation. */
@@ -830,6 +876,19 @@ export function httpClientContract(name: string, make: ClientFactory): void {
       });
       await assert.rejects(limited.fetch(raw.url("/plain")));
       await assert.rejects(limited.fetch(raw.url("/gzip")));
+    });
+
+    test("requests go through an authenticated CONNECT proxy; a refusal fails the request", async (t) => {
+      const proxy = await connectProxy(t);
+      const via = { proxyHost: "127.0.0.1", proxyPort: proxy.port };
+      const response = await client.fetch(server.url("/hello"), {
+        ...via,
+        proxyUsername: "user",
+        proxyPassword: "pass",
+      });
+      assert.equal(response.text, "Hello world!");
+      assert.deepEqual(proxy.tunnels, [`127.0.0.1:${server.port}`]);
+      await assert.rejects(client.fetch(server.url("/hello"), via));
     });
 
     test("options with an HTTPRequest are refused", () => {
