@@ -4,10 +4,16 @@
 // CPU 0 and the load generator (wrk, h2load) to CPU 1, on 127.0.0.1 only; every run is bounded
 // in time. Prints req/s and ratios to node:http.
 //
+// Client section: our AsyncHTTPClient (simple implementation, and the undici-backed one)
+// against undici.request and fetch, each in its own process pinned to CPU 1, doing 20k GETs
+// with 50 in flight against one node:http server pinned to CPU 0. Prints req/s and ratios to
+// undici.request.
+//
 //   npm run build && node bench/http.mjs            # 10 s per run
 //   node bench/http.mjs --quick                      # 2 s per run
 //   node bench/http.mjs --smoke                      # 1 s, keep-alive only, ours and node:http (CI)
 //   node bench/http.mjs --only=keepalive,pipelined   # a subset of workloads
+//   node bench/http.mjs --only=client                # the client section only
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
@@ -174,7 +180,7 @@ const ratio = (a, b) =>
 
 async function main() {
   if (!have("wrk")) {
-    console.log("bench/http: needs wrk (apt-get install wrk); skipped");
+    console.log("bench/http: server section needs wrk (apt-get install wrk); skipped");
     return;
   }
   const workloads = [
@@ -279,4 +285,123 @@ async function main() {
   }
 }
 
-await main();
+// --- client section ---------------------------------------------------------------------------
+
+const CLIENT_REQUESTS = quick ? 5_000 : 20_000;
+const CLIENT_IN_FLIGHT = 50;
+const CLIENTS = [
+  { name: "undici.request", impl: "undici" },
+  { name: "fetch (Node)", impl: "fetch" },
+  { name: "tornado-ts simple", impl: "simple" },
+  { name: "tornado-ts undici", impl: "tornado-undici" },
+];
+
+/** In a worker process: `count` GETs, `inFlight` at a time, with one client; prints req/s. */
+async function clientWorker(impl, port, count, inFlight) {
+  const url = `http://127.0.0.1:${port}/`;
+  let get;
+  let close = () => {};
+  if (impl === "undici" || impl === "fetch") {
+    const undici = await import("undici");
+    if (impl === "undici") {
+      get = async () => {
+        const { statusCode, body } = await undici.request(url);
+        await body.dump();
+        if (statusCode !== 200) throw new Error(`status ${statusCode}`);
+      };
+    } else {
+      get = async () => {
+        const response = await fetch(url);
+        await response.arrayBuffer();
+        if (response.status !== 200) throw new Error(`status ${response.status}`);
+      };
+    }
+  } else {
+    const options = { maxClients: inFlight, maxIdlePerOrigin: inFlight };
+    let client;
+    if (impl === "simple") {
+      const { SimpleAsyncHTTPClient } = await import("tornado-ts/simple_httpclient");
+      client = new SimpleAsyncHTTPClient(options);
+    } else {
+      // Needs "./undici_httpclient" in package.json exports.
+      const module = await import("tornado-ts/undici_httpclient").catch(() => null);
+      if (module === null) {
+        console.error("tornado-ts/undici_httpclient is not in package.json exports");
+        process.exit(2);
+      }
+      client = new module.UndiciAsyncHTTPClient(options);
+    }
+    get = async () => {
+      const response = await client.fetch(url);
+      if (response.code !== 200) throw new Error(`status ${response.code}`);
+    };
+    close = () => client.close();
+  }
+  const run = async (n) => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (next < n) {
+          next++;
+          await get();
+        }
+      }),
+    );
+  };
+  await run(Math.min(2000, count)); // warm-up: connections open, code optimised
+  const start = process.hrtime.bigint();
+  await run(count);
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  close();
+  console.log(JSON.stringify({ rps: count / seconds }));
+}
+
+function runClient(def, port) {
+  const [c, a] = pin(1, process.execPath, [
+    fileURLToPath(import.meta.url),
+    `--client-worker=${def.impl}`,
+    `--port=${port}`,
+  ]);
+  const r = spawnSync(c, a, { encoding: "utf8", timeout: 120_000 });
+  const line = (r.stdout ?? "").trim().split("\n").pop() ?? "";
+  try {
+    return JSON.parse(line).rps;
+  } catch {
+    const why = (r.stderr ?? "").split("\n").filter(Boolean).slice(0, 2).join(" ");
+    console.log(`  ${def.name}: failed (${r.error?.message ?? `exit ${r.status}`}) ${why}`);
+    return NaN;
+  }
+}
+
+async function clientMain() {
+  const server = await startServer(SERVERS.find((s) => s.name === "node:http"));
+  const results = new Map();
+  try {
+    // Three interleaved rounds, best of each, to damp the noise of a shared machine.
+    for (let round = 0; round < 3; round++) {
+      for (const def of CLIENTS) {
+        const rps = runClient(def, server.port);
+        if (!results.has(def.name)) results.set(def.name, NaN);
+        if (Number.isFinite(rps) && !(results.get(def.name) >= rps)) results.set(def.name, rps);
+      }
+    }
+  } finally {
+    stopServer(server);
+  }
+  const base = results.get("undici.request");
+  console.log(
+    `\nHTTP client, ${CLIENT_REQUESTS} GETs, ${CLIENT_IN_FLIGHT} in flight, node:http server on CPU 0, client on CPU 1 (req/s; ratio to undici.request, best of 3)`,
+  );
+  for (const [name, rps] of results) {
+    console.log(`  ${name.padEnd(18)} ${fmt(rps).padStart(8)}  ${ratio(rps, base).padStart(6)}`);
+  }
+}
+
+const workerArg = [...args].find((a) => a.startsWith("--client-worker="));
+if (workerArg) {
+  const port = Number([...args].find((a) => a.startsWith("--port=")).slice(7));
+  await clientWorker(workerArg.slice(16), port, CLIENT_REQUESTS, CLIENT_IN_FLIGHT);
+} else {
+  if (only === null || [...only].some((w) => w !== "client")) await main();
+  if (want("client")) await clientMain();
+}
