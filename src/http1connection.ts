@@ -160,6 +160,8 @@ const CHUNK_SIZE_RE =
 const HOST_RE = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=[\]:]|%[0-9A-Fa-f]{2})*$/;
 const CRLF = Buffer.from("\r\n");
 const CR_LF_NUL_RE = /[\r\n\0]/;
+/** Strict end of a header block, stopping early at a bare LF or CR (the client's scan). */
+const STRICT_HEADER_END = /\r\n\r\n|(?:^|[^\r])\n|\r[^\n]/;
 const CRLF_CRLF = Buffer.from("\r\n\r\n");
 const LAST_CHUNK = Buffer.from("0\r\n\r\n");
 const CONTINUE_RESPONSE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n");
@@ -535,15 +537,12 @@ export class HTTP1Connection implements HTTPConnection {
         // parseHead then refuses any bare CR or LF inside. A head that never has CRLF CRLF
         // (bare LF only) is refused at the size limit, or closed at the header timeout.
         // Lenient mode needs the regex to find LF LF.
-        data = await (params.lenient
-          ? stream.readUntilRegex(params.headerEnd, {
-              maxBytes: params.maxHeaderSize,
-              closeOnMaxBytes: false,
-            })
-          : stream.readUntil(CRLF_CRLF, {
-              maxBytes: params.maxHeaderSize,
-              closeOnMaxBytes: false,
-            }));
+        // A client scans with a regex that also stops at a bare CR or LF, so that a malformed
+        // response fails at once rather than at the request timeout.
+        const options = { maxBytes: params.maxHeaderSize, closeOnMaxBytes: false };
+        if (params.lenient) data = await stream.readUntilRegex(params.headerEnd, options);
+        else if (this.isClient) data = await stream.readUntilRegex(STRICT_HEADER_END, options);
+        else data = await stream.readUntil(CRLF_CRLF, options);
       } catch (error) {
         if (error instanceof UnsatisfiableReadError) throw await this.#headTooLarge(error);
         throw error;

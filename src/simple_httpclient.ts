@@ -59,7 +59,7 @@ export interface SimpleAsyncHTTPClientOptions extends AsyncHTTPClientOptions {
     Record<string, string> | Iterable<readonly [OverrideKey, OverrideTarget]> | null;
   /** Largest read buffer of a connection. @defaultValue 104_857_600 (100 MiB) */
   maxBufferSize?: number;
-  /** Resolver for host names. @defaultValue `Resolver.create()`, closed by {@link close} */
+  /** Resolver for host names. @defaultValue `new Resolver()`, closed by {@link close} */
   resolver?: Resolver | null;
   /** Largest response header block. @defaultValue 65_536 */
   maxHeaderSize?: number;
@@ -148,12 +148,12 @@ export class SimpleAsyncHTTPClient extends AsyncHTTPClient {
     const base = options.resolver ?? null;
     let resolver: Resolver;
     if (options.hostnameMapping != null) {
-      const inner = base ?? Resolver.create();
+      const inner = base ?? new Resolver();
       resolver = new OverrideResolver(inner, options.hostnameMapping);
       // Closing the override closes what it wraps: only when we made that one.
       this.#ownResolver = base === null ? resolver : null;
     } else {
-      resolver = base ?? Resolver.create();
+      resolver = base ?? new Resolver();
       this.#ownResolver = base === null ? resolver : null;
     }
     this.tcpClient = new TCPClient(resolver);

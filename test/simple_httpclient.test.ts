@@ -443,7 +443,7 @@ describe("SimpleAsyncHTTPClient: hostile and malformed responses", () => {
 describe("SimpleAsyncHTTPClient: timeouts, bodies, headers", () => {
   class HangingResolver extends Resolver {
     pending: (() => void)[] = [];
-    resolve(): Promise<ResolvedAddress[]> {
+    override resolve(): Promise<ResolvedAddress[]> {
       return new Promise((_resolve, reject) =>
         this.pending.push(() => reject(new Error("closed"))),
       );
