@@ -29,6 +29,7 @@ import {
   HTTPOutputError,
   RequestStartLine,
   ResponseStartLine,
+  responses,
   type HTTPConnection,
   type HTTPConnectionContext,
   type HTTPMessageDelegate,
@@ -134,15 +135,6 @@ function optionalPositive(name: string, value: number | undefined): number | und
 function inputError(message: string, status = 400, cause?: unknown): HTTPInputError {
   return new HTTPInputError(message, cause === undefined ? { status } : { status, cause });
 }
-
-const REASONS: Record<number, string> = {
-  400: "Bad Request",
-  413: "Content Too Large",
-  414: "URI Too Long",
-  417: "Expectation Failed",
-  431: "Request Header Fields Too Large",
-  505: "HTTP Version Not Supported",
-};
 
 const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // A request target is any run of visible bytes (obs-text allowed); no CTL, SP or DEL.
@@ -295,10 +287,6 @@ function connectionTokens(headers: HTTPHeaders): string[] {
 
 function isQuietStreamError(error: unknown): boolean {
   return error instanceof StreamClosedError || error instanceof UnsatisfiableReadError;
-}
-
-function chunkLength(chunk: Buffer | string): number {
-  return typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length;
 }
 
 function toBuffer(chunk: Buffer | Uint8Array | string): Buffer {
@@ -703,7 +691,7 @@ export class HTTP1Connection implements HTTPConnection {
           try {
             await this.#stream.write(
               Buffer.from(
-                `HTTP/1.1 ${status} ${REASONS[status] ?? "Bad Request"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+                `HTTP/1.1 ${status} ${responses[status] ?? "Bad Request"}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
                 "latin1",
               ),
             );
@@ -1068,11 +1056,6 @@ export class HTTP1Connection implements HTTPConnection {
   /** True once `finish()` was called. */
   get writeFinished(): boolean {
     return this.#writeFinished;
-  }
-
-  /** Length of a chunk in bytes (strings as UTF-8). @internal */
-  static byteLength(chunk: Buffer | string): number {
-    return chunkLength(chunk);
   }
 }
 
