@@ -28,9 +28,10 @@ function newPool(t: { after(fn: () => unknown): void }, maxWorkers = 2): ThreadP
 
 /** Spins the CPU for `ms` (self-contained: runs in a worker). */
 function busy(ms: number): number {
-  const end = Date.now() + ms;
+  // performance.now(), not Date.now(): whole milliseconds could end the spin up to 1 ms early.
+  const end = performance.now() + ms;
   let spins = 0;
-  while (Date.now() < end) spins++;
+  while (performance.now() < end) spins++;
   return spins;
 }
 
