@@ -13,7 +13,10 @@
  * delegate, and nothing after it on that connection is read. Line endings are CRLF; the one
  * lenient switch, {@link HTTP1ConnectionParameters.lenient}, accepts a bare LF as a line end on
  * every line alike (request or status line, headers, chunk lines, trailers). A bare CR is never
- * a line end.
+ * a line end. A strict server finds the end of a request head with a plain search for CRLF CRLF
+ * (its hot path); a head with bare LF line ends only is then refused when it reaches
+ * `maxHeaderSize`, or closed at the header timeout. A client scans for a bare CR or LF too and
+ * fails at once.
  *
  * Main exports: {@link HTTP1Connection}, {@link HTTP1ServerConnection},
  * {@link HTTP1ConnectionParameters}.
