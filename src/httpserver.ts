@@ -44,7 +44,7 @@ import {
   type ResponseStartLine,
 } from "./httputil.js";
 import { type IOStream, SSLIOStream } from "./iostream.js";
-import { genLog } from "./log.js";
+import { appLog, genLog } from "./log.js";
 import { isValidIp, type PeerAddress } from "./netutil.js";
 import { TCPServer, type TCPServerOptions } from "./tcpserver.js";
 
@@ -176,10 +176,16 @@ class CallableAdapter implements HTTPMessageDelegate {
     request.parseBody();
     this.#chunks = [];
     const result = this.#callback(request);
-    if (result instanceof Promise) {
-      result.catch((error: unknown) => {
+    if (
+      result !== null &&
+      typeof result === "object" &&
+      typeof (result as any).then === "function"
+    ) {
+      // An async callback that fails: log it and drop the connection (no response can be
+      // trusted to be complete), never an unhandled rejection.
+      (result as PromiseLike<unknown>).then(undefined, (error: unknown) => {
+        appLog.error("Uncaught exception in request callback for %s", request.uri, error);
         (this.#connection as HTTP1Connection).close();
-        throw error;
       });
     }
   }

@@ -699,6 +699,23 @@ describe("shutdown", () => {
     assert.equal(server.connectionCount, 0);
   });
 
+  test("a failing async request callback is logged and its connection closed, the server lives on", async (t) => {
+    const s = await startEchoServer({}, async (request) => {
+      if (request.path === "/fail") throw new Error("async handler failed");
+      answerJson(request, {});
+    });
+    t.after(() => s.close());
+    using expect = new ExpectLog(appLog, /Uncaught exception in request callback for \/fail/);
+    const r = await rawExchange(s.port, "GET /fail HTTP/1.1\r\nHost: x\r\n\r\n", { waitMs: 5000 });
+    assert.equal(r.closed, true);
+    assert.deepEqual(r.statuses, []);
+    assert.equal(expect.matched, 1);
+    const ok = await rawExchange(s.port, "GET /ok HTTP/1.1\r\nHost: x\r\n\r\n", {
+      until: (d) => d.includes("{}"),
+    });
+    assert.deepEqual(ok.statuses, [200]);
+  });
+
   test("an exception in a request callback is logged and the connection closed", async (t) => {
     const s = await startEchoServer({}, () => {
       throw new Error("handler failed");
