@@ -97,6 +97,8 @@ export class ResolvedParameters {
   readonly lenient: boolean;
   /** Lenient mode: finds the end of a header block (LF or CRLF line ends), or a bare CR. */
   readonly headerEnd: RegExp;
+  /** Options of a header block read, made once. */
+  readonly headReadOptions: { readonly maxBytes: number; readonly closeOnMaxBytes: false };
 
   constructor(p: HTTP1ConnectionParameters = {}) {
     this.noKeepAlive = p.noKeepAlive ?? false;
@@ -116,6 +118,7 @@ export class ResolvedParameters {
     this.lenient = p.lenient ?? false;
     // Lenient mode's block end: LF or CRLF end a line; a bare CR stops the scan early.
     this.headerEnd = /\r?\n\r?\n|\r[^\n]/;
+    this.headReadOptions = { maxBytes: this.maxHeaderSize, closeOnMaxBytes: false };
   }
 }
 
@@ -140,8 +143,6 @@ function inputError(message: string, status = 400, cause?: unknown): HTTPInputEr
 }
 
 const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// A request target is any run of visible bytes (obs-text allowed); no CTL, SP or DEL.
-const REQUEST_LINE_RE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\x00-\x20\x7f]+) HTTP\/1\.([0-9])$/;
 const STATUS_LINE_RE = /^HTTP\/1\.([0-9]) ([0-9]{3})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$/;
 // Field values: any byte but CTLs (HTAB allowed) and DEL. obs-text is data.
 const BAD_VALUE_RE = /[\x00-\x08\x0a-\x1f\x7f]/;
@@ -154,12 +155,56 @@ const CHUNK_SIZE_RE =
 // "[", "]", ":" anywhere (IPv6 literals).
 const HOST_RE = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=[\]:]|%[0-9A-Fa-f]{2})*$/;
 const CRLF = Buffer.from("\r\n");
+
+// RFC 9110 tchar, for the request line's method.
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
+  TCHAR[c.charCodeAt(0)] = 1;
+}
+
+/**
+ * Parses a request line, `method SP target SP HTTP/1.d` (RFC 9112 §3), by hand rather than
+ * with a regex match array per request: a token method, a target of visible bytes (obs-text
+ * allowed; no CTL, SP or DEL), one SP each side. Null when malformed.
+ */
+function parseRequestLine(line: string): RequestStartLine | null {
+  const n = line.length;
+  const sp1 = line.indexOf(" ");
+  // At least one byte of target between the two spaces, and " HTTP/1.d" (9 bytes) at the end.
+  const sp2 = n - 9;
+  if (sp1 <= 0 || sp2 <= sp1 + 1) return null;
+  if (line.charCodeAt(sp2) !== 32 || !line.startsWith("HTTP/1.", sp2 + 1)) return null;
+  const minor = line.charCodeAt(n - 1);
+  if (minor < 48 || minor > 57) return null;
+  for (let i = 0; i < sp1; i++) {
+    const c = line.charCodeAt(i);
+    if (c >= 128 || TCHAR[c] === 0) return null;
+  }
+  for (let i = sp1 + 1; i < sp2; i++) {
+    const c = line.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f) return null;
+  }
+  // The common methods as constants: no new string per request for them.
+  let method: string;
+  if (sp1 === 3 && line.startsWith("GET")) method = "GET";
+  else if (sp1 === 4 && line.startsWith("POST")) method = "POST";
+  else method = line.slice(0, sp1);
+  return new RequestStartLine(
+    method,
+    line.slice(sp1 + 1, sp2),
+    minor === 48 ? "HTTP/1.0" : "HTTP/1.1",
+  );
+}
+
+/** The Host value last found valid: most requests on a server repeat it. */
+let lastGoodHost = "";
 const CR_LF_NUL_RE = /[\r\n\0]/;
 /** Strict end of a header block, stopping early at a bare LF or CR (the client's scan). */
 const STRICT_HEADER_END = /\r\n\r\n|(?:^|[^\r])\n|\r[^\n]/;
 const CRLF_CRLF = Buffer.from("\r\n\r\n");
 const LAST_CHUNK = Buffer.from("0\r\n\r\n");
 const CONTINUE_RESPONSE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n");
+const PARTIAL = { partial: true } as const;
 
 function trimOws(s: string): string {
   let start = 0;
@@ -377,6 +422,8 @@ export class HTTP1Connection implements HTTPConnection {
   readonly #timer: ConnectionTimer;
   readonly #ownTimer: boolean;
   #timedOut = false;
+  /** What #readMessage returned, set as it returns (see serveRequest). */
+  #outcome: boolean | undefined = undefined;
 
   constructor(
     stream: IOStream,
@@ -414,10 +461,54 @@ export class HTTP1Connection implements HTTPConnection {
    *   detached.
    */
   readResponse(delegate: HTTPMessageDelegate, first = true): Promise<boolean> {
-    if (this.params.decompress) {
-      delegate = new GzipMessageDelegate(delegate, this.params.chunkSize, () => this.#maxBodySize);
-    }
-    return this.#readMessage(delegate, first);
+    return this.#readMessage(this.#wrapDelegate(delegate), first, undefined);
+  }
+
+  #wrapDelegate(delegate: HTTPMessageDelegate): HTTPMessageDelegate {
+    if (!this.params.decompress) return delegate;
+    return new GzipMessageDelegate(delegate, this.params.chunkSize, () => this.#maxBodySize);
+  }
+
+  /**
+   * Server side: arms the header (or idle) timer and starts reading a request head with
+   * {@link IOStream.readUntilNow}. @internal (HTTP1ServerConnection)
+   * @returns the head when it is already buffered; null when `onData` or `onError` will
+   *   follow; undefined in lenient mode, where {@link serveRequest} reads the head itself.
+   */
+  startHeadRead(
+    first: boolean,
+    onData: (data: Buffer) => void,
+    onError: (error: Error) => void,
+  ): Buffer | null | undefined {
+    const params = this.params;
+    this.#startTimer(first ? params.headerTimeout : params.idleTimeout);
+    if (params.lenient) return undefined;
+    return this.#stream!.readUntilNow(CRLF_CRLF, params.headReadOptions, onData, onError);
+  }
+
+  /**
+   * Server side: serves one request whose head {@link startHeadRead} read (or failed to
+   * read), driving `delegate`. When the request arrived whole and the delegate answered
+   * synchronously, this finishes without a Promise or a turn of the loop: the common case
+   * of a keep-alive or pipelined server. @internal (HTTP1ServerConnection)
+   * @returns what {@link readResponse} would resolve to, when the exchange is over already;
+   *   undefined when it goes on, and then `done` or `failed` runs later.
+   */
+  serveRequest(
+    delegate: HTTPMessageDelegate,
+    first: boolean,
+    head: Buffer | Error | undefined,
+    done: (keepGoing: boolean) => void,
+    failed: (error: unknown) => void,
+  ): boolean | undefined {
+    // #readMessage runs synchronously up to its first await; it sets #outcome as it returns,
+    // so an outcome here means it never had to wait.
+    this.#outcome = undefined;
+    const promise = this.#readMessage(this.#wrapDelegate(delegate), first, head);
+    const outcome = this.#outcome;
+    if (outcome !== undefined) return outcome;
+    promise.then(done, failed);
+    return undefined;
   }
 
   /**
@@ -517,11 +608,11 @@ export class HTTP1Connection implements HTTPConnection {
   // --- reading ----------------------------------------------------------------------------
 
   /** Reads a header block; null if the stream was idle-closed or only sent blank lines. */
-  async #readHead(firstTimeout: number | undefined): Promise<ParsedHead> {
+  async #readHead(firstTimeout: number | undefined, blanksSeen: number): Promise<ParsedHead> {
     const stream = this.#stream!;
     const params = this.params;
-    this.#startTimer(firstTimeout);
-    for (let blank = 0; ; blank++) {
+    this.#startTimer(blanksSeen === 0 ? firstTimeout : params.headerTimeout);
+    for (let blank = blanksSeen; ; blank++) {
       let data: Buffer;
       try {
         // Strict mode reads to CRLF CRLF with a plain byte search (the common case, fast);
@@ -530,7 +621,7 @@ export class HTTP1Connection implements HTTPConnection {
         // Lenient mode needs the regex to find LF LF.
         // A client scans with a regex that also stops at a bare CR or LF, so that a malformed
         // response fails at once rather than at the request timeout.
-        const options = { maxBytes: params.maxHeaderSize, closeOnMaxBytes: false };
+        const options = params.headReadOptions;
         if (params.lenient) data = await stream.readUntilRegex(params.headerEnd, options);
         else if (this.isClient) data = await stream.readUntilRegex(STRICT_HEADER_END, options);
         else data = await stream.readUntil(CRLF_CRLF, options);
@@ -568,12 +659,36 @@ export class HTTP1Connection implements HTTPConnection {
     return inputError("header block too large", status, cause);
   }
 
-  async #readMessage(delegate: HTTPMessageDelegate, first: boolean): Promise<boolean> {
+  /**
+   * Reads one message and drives `delegate`. `pre` is a server's request head read already
+   * (or the error reading it); undefined reads the head here. Every await is guarded, so
+   * that a whole request answered synchronously completes without one (see serveRequest);
+   * each return goes through #return.
+   */
+  async #readMessage(
+    delegate: HTTPMessageDelegate,
+    first: boolean,
+    pre: Buffer | Error | undefined,
+  ): Promise<boolean> {
     const stream = this.#stream!;
     const params = this.params;
     let needDelegateClose = false;
     try {
-      const head = await this.#readHead(first ? params.headerTimeout : params.idleTimeout);
+      let head: ParsedHead | null = null;
+      if (pre instanceof Error) {
+        if (pre instanceof UnsatisfiableReadError) throw await this.#headTooLarge(pre);
+        throw pre;
+      }
+      if (pre !== undefined) {
+        head = parseHead(pre, params, !this.isClient);
+        if (head !== null) this.#stopTimer();
+      }
+      if (head === null) {
+        head = await this.#readHead(
+          first ? params.headerTimeout : params.idleTimeout,
+          pre === undefined ? 0 : 1,
+        );
+      }
       let startLine: RequestStartLine | ResponseStartLine;
       let expectContinue = false;
       let version11: boolean;
@@ -587,12 +702,12 @@ export class HTTP1Connection implements HTTPConnection {
         startLine = new ResponseStartLine(`HTTP/1.${m[1]}`, code, m[3] ?? "");
         this.#responseStartLine = startLine;
       } else {
-        const m = REQUEST_LINE_RE.exec(head.startLine);
-        if (m === null)
+        const request = parseRequestLine(head.startLine);
+        if (request === null)
           throw inputError(`malformed request line ${JSON.stringify(head.startLine.slice(0, 64))}`);
-        version11 = m[3] !== "0";
-        startLine = new RequestStartLine(m[1]!, m[2]!, version11 ? "HTTP/1.1" : "HTTP/1.0");
-        this.#requestStartLine = startLine;
+        version11 = request.version === "HTTP/1.1";
+        startLine = request;
+        this.#requestStartLine = request;
         this.#requestHeaders = head.headers;
         this.#checkHost(head.headers, version11);
       }
@@ -618,7 +733,7 @@ export class HTTP1Connection implements HTTPConnection {
       if (this.#stream === null) {
         // Detached (WebSocket upgrade, CONNECT): the stream belongs to someone else now.
         needDelegateClose = false;
-        return false;
+        return this.#return(false);
       }
 
       let skipBody = false;
@@ -630,7 +745,7 @@ export class HTTP1Connection implements HTTPConnection {
           }
           // An interim response: the real one follows on the same stream.
           needDelegateClose = false;
-          return await this.#readMessage(delegate, false);
+          return this.#return(await this.#readMessage(delegate, false, undefined));
         }
         if (code === 204 && (chunked || (contentLength !== null && contentLength !== 0))) {
           throw inputError(`response with code ${code} should not have a body`);
@@ -651,7 +766,8 @@ export class HTTP1Connection implements HTTPConnection {
             throw inputError("Content-Length too long", 413);
           }
           if (contentLength > 0 && !(this.isClient && code === 204)) {
-            await this.#readFixedBody(contentLength, delegate);
+            const reading = this.#readFixedBody(contentLength, delegate);
+            if (reading !== undefined) await reading;
           }
         } else if (this.isClient && code !== 204) {
           await this.#readBodyUntilClose(delegate);
@@ -672,13 +788,13 @@ export class HTTP1Connection implements HTTPConnection {
         });
       }
       if (this.isClient && this.#disconnectOnFinish) this.close();
-      return this.#stream !== null && !this.#stream.closed();
+      return this.#return(this.#stream !== null && !this.#stream.closed());
     } catch (error) {
       if (this.#timedOut) {
         if (this.#readFinished || needDelegateClose)
           genLog.info("Timeout reading body from %s", String(this.context));
         this.close();
-        return false;
+        return this.#return(false);
       }
       if (error instanceof HTTPInputError) {
         const status = error.status;
@@ -704,7 +820,7 @@ export class HTTP1Connection implements HTTPConnection {
         }
         this.close();
         if (this.isClient) throw error;
-        return false;
+        return this.#return(false);
       }
       throw error;
     } finally {
@@ -719,6 +835,11 @@ export class HTTP1Connection implements HTTPConnection {
       }
       this.#clearCallbacks();
     }
+  }
+
+  #return(outcome: boolean): boolean {
+    this.#outcome = outcome;
+    return outcome;
   }
 
   /** True for `Expect: 100-continue` (listed once or more); 417 for any other expectation. */
@@ -742,9 +863,11 @@ export class HTTP1Connection implements HTTPConnection {
       if (version11) throw inputError("missing Host header");
       return;
     }
+    const host = hosts[0]!;
+    if (host === lastGoodHost) return;
     // A comma means several hosts joined by a proxy: as ambiguous as two Host lines.
-    if (!HOST_RE.test(hosts[0]!) || hosts[0]!.includes(","))
-      throw inputError("invalid Host header");
+    if (!HOST_RE.test(host) || host.includes(",")) throw inputError("invalid Host header");
+    lastGoodHost = host;
   }
 
   #canKeepAlive(
@@ -768,19 +891,43 @@ export class HTTP1Connection implements HTTPConnection {
   }
 
   /** Hands body bytes to the delegate, unless the response is already finished. */
-  async #deliver(delegate: HTTPMessageDelegate, chunk: Buffer): Promise<void> {
-    if (this.#writeFinished && !this.isClient) return;
-    const done = delegate.dataReceived(chunk);
-    if (done !== undefined) await done;
+  #deliver(delegate: HTTPMessageDelegate, chunk: Buffer): void | Promise<void> {
+    if (this.#writeFinished && !this.isClient) return undefined;
+    return delegate.dataReceived(chunk);
   }
 
-  async #readFixedBody(contentLength: number, delegate: HTTPMessageDelegate): Promise<void> {
+  /**
+   * Reads a body of `contentLength` bytes: synchronously while it is buffered and the
+   * delegate takes it synchronously (undefined then), else a Promise for the rest.
+   */
+  #readFixedBody(contentLength: number, delegate: HTTPMessageDelegate): Promise<void> | undefined {
     const stream = this.#stream!;
     const chunkSize = this.params.chunkSize;
     while (contentLength > 0) {
-      const body = await stream.readBytes(Math.min(chunkSize, contentLength), { partial: true });
+      const body = stream.readBytesNow(Math.min(chunkSize, contentLength), PARTIAL);
+      if (body === null) return this.#readFixedBodyAsync(contentLength, delegate, undefined);
       contentLength -= body.length;
-      await this.#deliver(delegate, body);
+      const delivered = this.#deliver(delegate, body);
+      if (delivered !== undefined) {
+        return this.#readFixedBodyAsync(contentLength, delegate, delivered);
+      }
+    }
+    return undefined;
+  }
+
+  async #readFixedBodyAsync(
+    contentLength: number,
+    delegate: HTTPMessageDelegate,
+    delivering: Promise<void> | undefined,
+  ): Promise<void> {
+    if (delivering !== undefined) await delivering;
+    const stream = this.#stream!;
+    const chunkSize = this.params.chunkSize;
+    while (contentLength > 0) {
+      const body = await stream.readBytes(Math.min(chunkSize, contentLength), PARTIAL);
+      contentLength -= body.length;
+      const delivered = this.#deliver(delegate, body);
+      if (delivered !== undefined) await delivered;
     }
   }
 
@@ -884,6 +1031,16 @@ export class HTTP1Connection implements HTTPConnection {
     headers: HTTPHeaders,
     chunk?: Buffer | Uint8Array | string,
   ): Promise<void> {
+    // One look at the fields for the framing ones (names are stored in canonical case).
+    let contentLength: string | undefined;
+    let hasTransferEncoding = false;
+    for (const [name, values] of headers.fieldLists()) {
+      // Repeated values join (and then fail the check below), as get() would give them.
+      if (name === "Content-Length") {
+        contentLength = values.length === 1 ? values[0] : values.join(",");
+      } else if (name === "Transfer-Encoding") hasTransferEncoding = true;
+    }
+    const framed = contentLength !== undefined || hasTransferEncoding;
     let head: string;
     if (this.isClient) {
       const request = startLine as RequestStartLine;
@@ -895,32 +1052,32 @@ export class HTTP1Connection implements HTTPConnection {
       head = `${request.method} ${request.path} HTTP/1.1\r\n`;
       this.#chunkingOutput =
         (request.method === "POST" || request.method === "PUT" || request.method === "PATCH") &&
-        !headers.has("Content-Length") &&
-        !headers.has("Transfer-Encoding");
+        !framed;
     } else {
       const response = startLine as ResponseStartLine;
       const request = this.#requestStartLine;
       if (request === null) throw new HTTPOutputError("writeHeaders before a request was read");
       this.#responseStartLine = response;
-      if (!Number.isInteger(response.code) || response.code < 100 || response.code > 999) {
-        throw new HTTPOutputError(`invalid status code ${response.code}`);
-      }
-      if (/[\x00-\x08\x0a-\x1f\x7f]/.test(response.reason))
-        throw new HTTPOutputError("invalid character in reason");
-      head = `HTTP/1.1 ${response.code} ${response.reason}\r\n`;
       const code = response.code;
+      if (!Number.isInteger(code) || code < 100 || code > 999) {
+        throw new HTTPOutputError(`invalid status code ${code}`);
+      }
+      const reason = response.reason;
+      if (reason !== "OK" && /[\x00-\x08\x0a-\x1f\x7f]/.test(reason))
+        throw new HTTPOutputError("invalid character in reason");
+      head =
+        code === 200 && reason === "OK" ? "HTTP/1.1 200 OK\r\n" : `HTTP/1.1 ${code} ${reason}\r\n`;
+      const version11 = request.version === "HTTP/1.1";
       this.#chunkingOutput =
-        request.version === "HTTP/1.1" &&
+        version11 &&
         request.method !== "HEAD" &&
         code !== 204 &&
         code !== 304 &&
         (code < 100 || code >= 200) &&
-        !headers.has("Content-Length") &&
-        !headers.has("Transfer-Encoding");
-      if (request.version === "HTTP/1.1" && this.#disconnectOnFinish)
-        headers.set("Connection", "close");
+        !framed;
+      if (version11 && this.#disconnectOnFinish) headers.set("Connection", "close");
       if (
-        request.version === "HTTP/1.0" &&
+        !version11 &&
         !this.#disconnectOnFinish &&
         this.#requestHeaders !== null &&
         connectionTokens(this.#requestHeaders).includes("keep-alive")
@@ -932,11 +1089,10 @@ export class HTTP1Connection implements HTTPConnection {
     const code = this.#responseStartLine?.code ?? 0;
     if (!this.isClient && (this.#requestStartLine!.method === "HEAD" || code === 304)) {
       this.#expectedContentRemaining = 0;
-    } else if (headers.has("Content-Length")) {
-      const cl = headers.get("Content-Length")!;
-      if (!CONTENT_LENGTH_RE.test(cl))
-        throw new HTTPOutputError(`invalid Content-Length ${JSON.stringify(cl)}`);
-      this.#expectedContentRemaining = Number(cl);
+    } else if (contentLength !== undefined) {
+      if (!CONTENT_LENGTH_RE.test(contentLength))
+        throw new HTTPOutputError(`invalid Content-Length ${JSON.stringify(contentLength)}`);
+      this.#expectedContentRemaining = Number(contentLength);
     } else {
       this.#expectedContentRemaining = null;
     }
@@ -955,21 +1111,23 @@ export class HTTP1Connection implements HTTPConnection {
     this.#headersWritten = true;
     const stream = this.#stream;
     if (stream === null || stream.closed()) return Promise.reject(new StreamClosedError());
-    let data: Buffer;
     const body = chunk === undefined ? undefined : toBuffer(chunk);
-    if (body !== undefined && body.length > 0) {
-      const framed = this.#formatChunk(body);
-      // One buffer for head and first chunk: a single write, a single packet.
-      const headLength = Buffer.byteLength(head, "latin1");
-      data = Buffer.allocUnsafe(headLength + framed.reduce((n, b) => n + b.length, 0));
-      data.write(head, 0, "latin1");
-      let offset = headLength;
-      for (const piece of framed) {
-        piece.copy(data, offset);
-        offset += piece.length;
-      }
+    if (body === undefined || body.length === 0) return this.#write(Buffer.from(head, "latin1"));
+    this.#countBody(body);
+    // One buffer for head and first chunk: a single write, a single packet.
+    const headLength = head.length; // latin1: one byte per character
+    let data: Buffer;
+    if (this.#chunkingOutput) {
+      const size = `${body.length.toString(16)}\r\n`;
+      data = Buffer.allocUnsafe(headLength + size.length + body.length + 2);
+      data.write(head + size, 0, "latin1");
+      body.copy(data, headLength + size.length);
+      data[data.length - 2] = 13;
+      data[data.length - 1] = 10;
     } else {
-      data = Buffer.from(head, "latin1");
+      data = Buffer.allocUnsafe(headLength + body.length);
+      data.write(head, 0, "latin1");
+      body.copy(data, headLength);
     }
     return this.#write(data);
   }
@@ -980,8 +1138,8 @@ export class HTTP1Connection implements HTTPConnection {
     return pending;
   }
 
-  /** Frames a body piece (chunked if needed) and checks it against Content-Length. */
-  #formatChunk(chunk: Buffer): Buffer[] {
+  /** Counts a body piece against Content-Length; writing past it closes the stream. */
+  #countBody(chunk: Buffer): void {
     if (this.#expectedContentRemaining !== null) {
       this.#expectedContentRemaining -= chunk.length;
       if (this.#expectedContentRemaining < 0) {
@@ -990,6 +1148,11 @@ export class HTTP1Connection implements HTTPConnection {
         throw new HTTPOutputError("Tried to write more data than Content-Length");
       }
     }
+  }
+
+  /** Frames a body piece (chunked if needed) and checks it against Content-Length. */
+  #formatChunk(chunk: Buffer): Buffer[] {
+    this.#countBody(chunk);
     if (this.#chunkingOutput && chunk.length > 0) {
       // An empty chunk would mean end-of-body, so empty writes send nothing.
       return [Buffer.from(`${chunk.length.toString(16)}\r\n`, "latin1"), chunk, CRLF];
@@ -1148,15 +1311,31 @@ const REQUESTS_PER_TURN = 16;
 /**
  * The server side of an HTTP/1.x connection: reads requests one at a time and hands each to
  * the {@link HTTPServerConnectionDelegate} (an `HTTPServer`, an `Application`, a router).
+ *
+ * The loop is driven by callbacks, not a Promise per request: a request that is already
+ * buffered, answered synchronously by its delegate, is followed at once by the next one
+ * (up to {@link REQUESTS_PER_TURN} in a row, then other connections get a turn).
  */
 export class HTTP1ServerConnection {
   readonly stream: IOStream;
   readonly params: ResolvedParameters;
   readonly context: HTTPConnectionContext | undefined;
   #serving: Promise<void> | null = null;
+  #servingResolve: () => void = ignore;
+  #delegate: HTTPServerConnectionDelegate | null = null;
   #current: HTTP1Connection | null = null;
+  #requestDelegate: HTTPMessageDelegate | null = null;
+  #first = true;
+  #inARow = 0;
   #closing = false;
+  #ended = false;
   readonly #timer = new ConnectionTimer();
+  // Bound once: the head read's callbacks, the async exchange's outcome, the next turn.
+  readonly #onHead: (data: Buffer) => void;
+  readonly #onHeadError: (error: Error) => void;
+  readonly #onDone: (keepGoing: boolean) => void;
+  readonly #onFailed: (error: unknown) => void;
+  readonly #resume: () => void;
 
   constructor(
     stream: IOStream,
@@ -1166,16 +1345,17 @@ export class HTTP1ServerConnection {
     this.stream = stream;
     this.params = params instanceof ResolvedParameters ? params : new ResolvedParameters(params);
     this.context = context;
+    this.#onHead = (data) => this.#serveHead(data);
+    this.#onHeadError = (error) => this.#serveHead(error);
+    this.#onDone = (keepGoing) => this.#next(keepGoing, false);
+    this.#onFailed = (error) => this.#fail(error);
+    this.#resume = () => this.#run();
   }
 
   /** Closes the connection; resolves once the serving loop has ended. */
   async close(): Promise<void> {
     this.stream.close();
-    try {
-      await this.#serving;
-    } catch {
-      // The loop logs its own errors.
-    }
+    await this.#serving;
   }
 
   /**
@@ -1197,50 +1377,138 @@ export class HTTP1ServerConnection {
 
   /** Starts the request loop. */
   startServing(delegate: HTTPServerConnectionDelegate): void {
-    this.#serving = this.#serve(delegate);
+    if (this.#delegate !== null) throw new Error("already serving");
+    this.#delegate = delegate;
+    this.#serving = new Promise<void>((resolve) => {
+      this.#servingResolve = resolve;
+    });
+    this.#run();
   }
 
-  async #serve(delegate: HTTPServerConnectionDelegate): Promise<void> {
+  /**
+   * Serves requests while they are buffered and answered synchronously. The stream is corked
+   * meanwhile, so the responses of a run go out in one write when it ends.
+   */
+  #run(): void {
+    this.stream.cork();
     try {
-      let inARow = 0;
-      for (let first = true; ; first = false) {
-        if (this.#closing) {
-          this.stream.close();
-          return;
-        }
-        const connection = new HTTP1Connection(
-          this.stream,
-          false,
-          this.params,
-          this.context,
-          this.#timer,
-        );
-        this.#current = connection;
-        const requestDelegate = delegate.startRequest(this, connection);
-        let keepGoing: boolean;
-        try {
-          keepGoing = await connection.readResponse(requestDelegate, first);
-        } catch (error) {
-          if (!isQuietStreamError(error)) {
-            genLog.error("Uncaught exception", error);
-            connection.close();
-          }
-          return;
-        }
-        if (!keepGoing) return;
-        // Fairness: after a run of requests answered without waiting, let other connections in.
-        if (++inARow >= REQUESTS_PER_TURN) {
-          inARow = 0;
-          await new Promise<void>((resolve) => setImmediate(resolve));
-        }
-      }
+      this.#serveRun();
     } finally {
-      this.#timer.dispose();
-      try {
-        delegate.onClose(this);
-      } catch (error) {
-        appLog.error("Exception in onClose", error);
-      }
+      this.stream.uncork();
     }
+  }
+
+  #serveRun(): void {
+    for (;;) {
+      if (this.#ended) return;
+      if (this.#closing) {
+        this.stream.close();
+        this.#end();
+        return;
+      }
+      // Fairness: after a run of requests answered without waiting, let other connections in.
+      if (this.#inARow >= REQUESTS_PER_TURN) {
+        this.#inARow = 0;
+        setImmediate(this.#resume);
+        return;
+      }
+      const connection = new HTTP1Connection(
+        this.stream,
+        false,
+        this.params,
+        this.context,
+        this.#timer,
+      );
+      this.#current = connection;
+      let head: Buffer | null | undefined;
+      try {
+        this.#requestDelegate = this.#delegate!.startRequest(this, connection);
+        head = connection.startHeadRead(this.#first, this.#onHead, this.#onHeadError);
+      } catch (error) {
+        this.#fail(error);
+        return;
+      }
+      if (head === null) return; // #onHead or #onHeadError goes on
+      const outcome = this.#serveRequest(connection, head);
+      if (outcome === undefined) return; // #onDone or #onFailed goes on
+      if (!outcome) {
+        this.#end();
+        return;
+      }
+      this.#first = false;
+      this.#inARow++;
+    }
+  }
+
+  /** The head arrived (or its read failed) after a wait. */
+  #serveHead(head: Buffer | Error): void {
+    this.stream.cork();
+    try {
+      this.#serveWaitedHead(head);
+    } finally {
+      this.stream.uncork();
+    }
+  }
+
+  #serveWaitedHead(head: Buffer | Error): void {
+    const connection = this.#current;
+    if (connection === null || this.#ended) return;
+    const outcome = this.#serveRequest(connection, head);
+    if (outcome !== undefined) this.#next(outcome, true);
+  }
+
+  /**
+   * Serves the current request from its head (see HTTP1Connection.serveRequest).
+   * @returns whether to go on, when the exchange is over; undefined when #onDone or
+   *   #onFailed goes on later, or it failed here.
+   */
+  #serveRequest(
+    connection: HTTP1Connection,
+    head: Buffer | Error | undefined,
+  ): boolean | undefined {
+    try {
+      return connection.serveRequest(
+        this.#requestDelegate!,
+        this.#first,
+        head,
+        this.#onDone,
+        this.#onFailed,
+      );
+    } catch (error) {
+      this.#fail(error);
+      return undefined;
+    }
+  }
+
+  /** One exchange is over: serve the next request, or end. */
+  #next(keepGoing: boolean, afterWait: boolean): void {
+    if (!keepGoing) {
+      this.#end();
+      return;
+    }
+    this.#first = false;
+    // A request that had to wait for data started a new run of requests.
+    this.#inARow = afterWait ? 1 : 0;
+    this.#run();
+  }
+
+  #fail(error: unknown): void {
+    if (!isQuietStreamError(error)) {
+      genLog.error("Uncaught exception", error);
+      this.#current?.close();
+    }
+    this.#end();
+  }
+
+  #end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#timer.dispose();
+    try {
+      this.#delegate!.onClose(this);
+    } catch (error) {
+      appLog.error("Exception in onClose", error);
+    }
+    this.#servingResolve();
   }
 }

@@ -17,7 +17,12 @@
  * eagerly up to `readChunkSize` bytes beyond what the pending read needs; past that the socket
  * is paused, so a slow reader makes a fast writer wait in the kernel, not in memory.
  * Writes made in one turn of the loop leave together in one `writev` (the socket is corked
- * until the next tick) and share one Promise; nothing is copied.
+ * until the next tick) and share one Promise; nothing is copied. {@link BaseIOStream.cork} and
+ * {@link BaseIOStream.uncork} group writes explicitly, without waiting for the tick.
+ *
+ * For protocol parsers on hot paths, {@link BaseIOStream.readUntilNow} (a callback form of
+ * `readUntil`) and {@link BaseIOStream.readBytesNow} (take buffered bytes at once) read without
+ * a Promise; the HTTP/1 server reads each request with them.
  *
  * A failed read or write that nobody awaits never raises an unhandled rejection (as Tornado
  * marks its futures' exceptions retrieved). `close()` flushes what was already written and

@@ -131,6 +131,44 @@ const RESERVED_COOKIE_NAMES = new Set([
   "partitioned",
 ]);
 
+const EMPTY_BODY = Buffer.alloc(0);
+
+// The Host values last checked and the host name of the last one split: a server sees the
+// same Host on nearly every request, so each is worked out once per change, not per request.
+let lastGoodHost = "";
+let lastHost = "";
+let lastHostName = "";
+
+/** Throws HTTPInputError unless `host` is `host[:port]` with no comma. */
+function checkHost(host: string): void {
+  if (host === lastGoodHost) return;
+  if (!HOST_RE.test(host)) {
+    throw new HTTPInputError(`Invalid Host header: ${quoteForMessage(host)}`);
+  }
+  if (host.includes(",")) {
+    // Several Host headers (joined by "," here, or by a proxy): RFC 9112 says 400.
+    throw new HTTPInputError(`Multiple host headers not allowed: ${quoteForMessage(host)}`);
+  }
+  lastGoodHost = host;
+}
+
+function hostNameOf(host: string): string {
+  if (host !== lastHost) {
+    lastHostName = splitHostAndPort(host.toLowerCase())[0];
+    lastHost = host;
+  }
+  return lastHostName;
+}
+
+/** Appends each of `from`'s values to `into`'s list of the same name. */
+function mergeArguments(into: ArgumentMap, from: ArgumentMap): void {
+  for (const [name, values] of from) {
+    const list = into.get(name);
+    if (list === undefined) into.set(name, values.slice());
+    else list.push(...values);
+  }
+}
+
 /** Options of {@link HTTPServerRequest}. */
 export interface HTTPServerRequestOptions {
   /** The request line: method, target (`uri`) and version. */
@@ -179,24 +217,20 @@ export class HTTPServerRequest {
   protocol: string;
   /** The `Host` header (`"127.0.0.1"` for an HTTP/1.0 request without one). */
   host: string;
-  /** `host` lower-cased, without the port. */
-  hostName: string;
-  /** Uploaded files by form field name. */
-  files: FileMap;
   /** The exchange's connection (null when the request was built by hand). */
   connection: HTTPConnection | null;
   /** The long-lived connection, as given to `startRequest`. */
   serverConnection: object | null;
-  /** The path part of `uri` (before `?`). */
-  path: string;
-  /** The query part of `uri` (after `?`, "" when none). */
-  query: string;
-  /** Query and body arguments together. */
-  arguments: ArgumentMap;
-  /** Arguments from the query string. */
-  queryArguments: ArgumentMap;
-  /** Arguments from a form body (filled by `parseBody`). */
-  bodyArguments: ArgumentMap;
+  // What the getters below compute on first use: most requests never look at most of it.
+  // The target splits at the first "?" of `uri` as it was when the request was built.
+  #target: string;
+  #path: string | null;
+  #query: string | null;
+  #hostName: string | null;
+  #arguments: ArgumentMap | null;
+  #queryArguments: ArgumentMap | null;
+  #bodyArguments: ArgumentMap | null;
+  #files: FileMap | null;
   #startTime: number;
   #finishTime: number | null;
   #cookies: Map<string, string> | null;
@@ -212,8 +246,9 @@ export class HTTPServerRequest {
     this.uri = startLine.path;
     this.version = startLine.version;
     this.headers = options.headers ?? new HTTPHeaders();
-    this.body = options.body ?? Buffer.alloc(0);
-    const context = options.connection?.context;
+    this.body = options.body ?? EMPTY_BODY;
+    const connection = options.connection ?? null;
+    const context = connection?.context;
     this.remoteIp = context?.remoteIp ?? null;
     this.protocol = context?.protocol ?? "http";
     const host = this.headers.get("Host");
@@ -224,27 +259,107 @@ export class HTTPServerRequest {
     } else {
       this.host = host;
     }
-    if (!HOST_RE.test(this.host)) {
-      throw new HTTPInputError(`Invalid Host header: ${quoteForMessage(this.host)}`);
-    }
-    if (this.host.includes(",")) {
-      // Several Host headers (joined by "," here, or by a proxy): RFC 9112 says 400.
-      throw new HTTPInputError(`Multiple host headers not allowed: ${quoteForMessage(this.host)}`);
-    }
-    this.hostName = splitHostAndPort(this.host.toLowerCase())[0];
-    this.files = options.files ?? new Map();
-    this.connection = options.connection ?? null;
+    checkHost(this.host);
+    this.connection = connection;
     this.serverConnection = options.serverConnection ?? null;
-    const mark = this.uri.indexOf("?");
-    this.path = mark === -1 ? this.uri : this.uri.slice(0, mark);
-    this.query = mark === -1 ? "" : this.uri.slice(mark + 1);
-    this.arguments = this.query === "" ? new Map() : qsParseKeepBlank(this.query);
-    this.queryArguments = new Map();
-    for (const [name, values] of this.arguments) this.queryArguments.set(name, values.slice());
-    this.bodyArguments = new Map();
+    this.#target = this.uri;
+    this.#path = null;
+    this.#query = null;
+    this.#hostName = null;
+    this.#arguments = null;
+    this.#queryArguments = null;
+    this.#bodyArguments = null;
+    this.#files = options.files ?? null;
     this.#startTime = performance.now();
     this.#finishTime = null;
     this.#cookies = null;
+  }
+
+  /** `host` lower-cased, without the port. */
+  get hostName(): string {
+    if (this.#hostName === null) this.#hostName = hostNameOf(this.host);
+    return this.#hostName;
+  }
+
+  set hostName(value: string) {
+    this.#hostName = value;
+  }
+
+  /** The path part of `uri` (before `?`). */
+  get path(): string {
+    if (this.#path === null) {
+      const target = this.#target;
+      const mark = target.indexOf("?");
+      this.#path = mark === -1 ? target : target.slice(0, mark);
+    }
+    return this.#path;
+  }
+
+  set path(value: string) {
+    this.#path = value;
+  }
+
+  /** The query part of `uri` (after `?`, "" when none). */
+  get query(): string {
+    if (this.#query === null) {
+      const target = this.#target;
+      const mark = target.indexOf("?");
+      this.#query = mark === -1 ? "" : target.slice(mark + 1);
+    }
+    return this.#query;
+  }
+
+  set query(value: string) {
+    this.#query = value;
+  }
+
+  /** Query and body arguments together. */
+  get arguments(): ArgumentMap {
+    if (this.#arguments === null) {
+      const query = this.query;
+      const args: ArgumentMap = query === "" ? new Map() : qsParseKeepBlank(query);
+      // Body arguments parsed before the first look here join the query's.
+      if (this.#bodyArguments !== null) mergeArguments(args, this.#bodyArguments);
+      this.#arguments = args;
+    }
+    return this.#arguments;
+  }
+
+  set arguments(value: ArgumentMap) {
+    this.#arguments = value;
+  }
+
+  /** Arguments from the query string. */
+  get queryArguments(): ArgumentMap {
+    if (this.#queryArguments === null) {
+      const query = this.query;
+      this.#queryArguments = query === "" ? new Map() : qsParseKeepBlank(query);
+    }
+    return this.#queryArguments;
+  }
+
+  set queryArguments(value: ArgumentMap) {
+    this.#queryArguments = value;
+  }
+
+  /** Arguments from a form body (filled by `parseBody`). */
+  get bodyArguments(): ArgumentMap {
+    if (this.#bodyArguments === null) this.#bodyArguments = new Map();
+    return this.#bodyArguments;
+  }
+
+  set bodyArguments(value: ArgumentMap) {
+    this.#bodyArguments = value;
+  }
+
+  /** Uploaded files by form field name. */
+  get files(): FileMap {
+    if (this.#files === null) this.#files = new Map();
+    return this.#files;
+  }
+
+  set files(value: FileMap) {
+    this.#files = value;
   }
 
   /**
@@ -290,18 +405,18 @@ export class HTTPServerRequest {
    * @throws HTTPInputError as {@link parseBodyArguments} does.
    */
   parseBody(): void {
+    // No body, no form: the common case of a GET costs nothing here.
+    if (this.body.length === 0) return;
+    const bodyArguments = this.bodyArguments;
     parseBodyArguments(
       this.headers.get("Content-Type", ""),
       this.body,
-      this.bodyArguments,
+      bodyArguments,
       this.files,
       this.headers,
     );
-    for (const [name, values] of this.bodyArguments) {
-      const list = this.arguments.get(name);
-      if (list === undefined) this.arguments.set(name, values.slice());
-      else list.push(...values);
-    }
+    // Once `arguments` exists it is kept in step; else its getter merges body arguments in.
+    if (this.#arguments !== null) mergeArguments(this.#arguments, bodyArguments);
   }
 
   /**

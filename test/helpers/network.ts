@@ -1,6 +1,8 @@
-// Shared pieces of the network tests (tcpserver, tcpclient): a server that queues its streams,
-// a resolver with fixed answers, the test certificate.
-import type { IOStream } from "../../src/iostream.js";
+// Shared pieces of the network tests (iostream, tcpserver, tcpclient): a connected stream and
+// its peer socket, a server that queues its streams, a resolver with fixed answers, the test
+// certificate.
+import { connect, createServer, type Socket } from "node:net";
+import { IOStream } from "../../src/iostream.js";
 import { type PeerAddress, type ResolvedAddress, Resolver } from "../../src/netutil.js";
 import { TCPServer, type TCPServerOptions } from "../../src/tcpserver.js";
 import { fixture } from "./paths.js";
@@ -9,6 +11,27 @@ import { fixture } from "./paths.js";
 export const CERT = fixture("network", "test.crt");
 /** Its private key. */
 export const KEY = fixture("network", "test.key");
+
+/**
+ * An IOStream over an accepted loopback connection, and the client socket at its other end;
+ * both are closed after the test.
+ */
+export async function streamAndPeer(t: {
+  after: (fn: () => unknown) => void;
+}): Promise<[IOStream, Socket]> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => server.close());
+  const accepted = new Promise<Socket>((resolve) => server.once("connection", resolve));
+  const client = connect((server.address() as { port: number }).port, "127.0.0.1");
+  const socket = await accepted;
+  const stream = new IOStream(socket);
+  t.after(() => {
+    stream.close();
+    client.destroy();
+  });
+  return [stream, client];
+}
 
 /** A TCPServer that keeps every stream it gets and hands them out in order. */
 export class QueueServer extends TCPServer {

@@ -293,6 +293,45 @@ test("parseBody merges body arguments into arguments and files", () => {
   assert.throws(() => bad.parseBody(), HTTPInputError);
 });
 
+test("parseBody merges into arguments whether arguments was looked at before or after", () => {
+  const make = () =>
+    request(
+      ["POST", "/?a=q", "HTTP/1.1"],
+      { Host: "h", "Content-Type": "application/x-www-form-urlencoded" },
+      { body: Buffer.from("a=b1") },
+    );
+  const seenFirst = make();
+  assert.deepEqual(seenFirst.arguments.get("a"), [Buffer.from("q")]);
+  seenFirst.parseBody();
+  assert.deepEqual(seenFirst.arguments.get("a"), [Buffer.from("q"), Buffer.from("b1")]);
+  const parsedFirst = make();
+  parsedFirst.parseBody();
+  assert.deepEqual(parsedFirst.arguments.get("a"), [Buffer.from("q"), Buffer.from("b1")]);
+  // A request without a body parses nothing and keeps its maps empty.
+  const empty = request(["GET", "/?x=1", "HTTP/1.1"], { Host: "h" });
+  empty.parseBody();
+  assert.equal(empty.bodyArguments.size, 0);
+  assert.equal(empty.files.size, 0);
+  assert.deepEqual([...empty.arguments.keys()], ["x"]);
+});
+
+test("path and query keep the uri the request was built with; fields can be set", () => {
+  const r = request(["GET", "/a?b=1", "HTTP/1.1"], { Host: "Example.com:81" });
+  r.uri = "/changed?z=9";
+  assert.equal(r.path, "/a");
+  assert.equal(r.query, "b=1");
+  r.path = "/set";
+  r.hostName = "other";
+  r.files = new Map([["f", []]]);
+  assert.equal(r.path, "/set");
+  assert.equal(r.hostName, "other");
+  assert.equal(r.files.size, 1);
+  // Host names are computed per request even when the Host repeats or changes.
+  assert.equal(request(["GET", "/", "HTTP/1.1"], { Host: "A.example:1" }).hostName, "a.example");
+  assert.equal(request(["GET", "/", "HTTP/1.1"], { Host: "B.example" }).hostName, "b.example");
+  assert.equal(request(["GET", "/", "HTTP/1.1"], { Host: "A.example:1" }).hostName, "a.example");
+});
+
 test("remoteIp and protocol come from the connection context", async () => {
   const writes: string[] = [];
   const connection: HTTPConnection = {

@@ -1,0 +1,194 @@
+// The Promise-free reads (readUntilNow, readBytesNow) and cork()/uncork(), which the HTTP
+// server's request loop is built on.
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { test } from "node:test";
+import {
+  IOStream,
+  StreamClosedError,
+  StreamStateError,
+  UnsatisfiableReadError,
+} from "../src/iostream.js";
+import { streamAndPeer } from "./helpers/network.js";
+
+/** Waits until `stream` has buffered at least `n` bytes (the peer's data is on its way). */
+async function buffered(stream: IOStream, n: number): Promise<void> {
+  while (stream.readBufferSize < n) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** What the first callback a recorder saw was given. */
+function first(r: { calls: Array<[string, unknown]> }): unknown {
+  return r.calls[0]?.[1];
+}
+
+/** Records the callbacks of one readUntilNow. */
+function recorder() {
+  const calls: Array<[string, unknown]> = [];
+  let wake: () => void = () => {};
+  const called = new Promise<void>((resolve) => {
+    wake = resolve;
+  });
+  return {
+    calls,
+    called,
+    onData: (data: Buffer) => {
+      calls.push(["data", data.toString("latin1")]);
+      wake();
+    },
+    onError: (error: Error) => {
+      calls.push(["error", error]);
+      wake();
+    },
+  };
+}
+
+test("readUntilNow returns buffered data at once and calls neither callback", async (t) => {
+  const [stream, client] = await streamAndPeer(t);
+  client.write("abc\ndef\n");
+  await buffered(stream, 8);
+  const r = recorder();
+  assert.equal(stream.readUntilNow("\n", undefined, r.onData, r.onError)?.toString(), "abc\n");
+  assert.equal(stream.readUntilNow("\n", undefined, r.onData, r.onError)?.toString(), "def\n");
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(r.calls, []);
+  assert.equal(stream.reading(), false);
+});
+
+test("readUntilNow waits for the delimiter across chunks, then calls onData once", async (t) => {
+  const [stream, client] = await streamAndPeer(t);
+  const r = recorder();
+  assert.equal(stream.readUntilNow("\r\n\r\n", undefined, r.onData, r.onError), null);
+  assert.equal(stream.reading(), true);
+  client.write("GET / HTTP/1.1\r\n");
+  await buffered(stream, 16);
+  assert.deepEqual(r.calls, []);
+  client.write("\r\nnext");
+  await r.called;
+  assert.deepEqual(r.calls, [["data", "GET / HTTP/1.1\r\n\r\n"]]);
+  assert.equal(stream.reading(), false);
+  // The rest stays buffered for the next read.
+  await buffered(stream, 4);
+  assert.equal((await stream.readBytes(4)).toString(), "next");
+});
+
+test("readUntilNow reports a close on a later microtask, never inside close()", async (t) => {
+  const [stream] = await streamAndPeer(t);
+  const r = recorder();
+  assert.equal(stream.readUntilNow("\n", undefined, r.onData, r.onError), null);
+  stream.close();
+  assert.deepEqual(r.calls, []);
+  await r.called;
+  assert.equal(r.calls.length, 1);
+  assert.ok(first(r) instanceof StreamClosedError);
+  // On a closed stream the error comes the same way.
+  const again = recorder();
+  assert.equal(stream.readUntilNow("\n", undefined, again.onData, again.onError), null);
+  await again.called;
+  assert.ok(first(again) instanceof StreamClosedError);
+});
+
+test("readUntilNow fails past maxBytes, keeping the stream open with closeOnMaxBytes false", async (t) => {
+  const [stream, client] = await streamAndPeer(t);
+  const pending = recorder();
+  assert.equal(
+    stream.readUntilNow(
+      "\n",
+      { maxBytes: 4, closeOnMaxBytes: false },
+      pending.onData,
+      pending.onError,
+    ),
+    null,
+  );
+  client.write("0123456789");
+  await pending.called;
+  assert.ok(first(pending) instanceof UnsatisfiableReadError);
+  assert.equal(stream.closed(), false);
+  // Already buffered past the limit: the error comes at once (on a microtask).
+  const now = recorder();
+  assert.equal(
+    stream.readUntilNow("\n", { maxBytes: 4, closeOnMaxBytes: false }, now.onData, now.onError),
+    null,
+  );
+  await now.called;
+  assert.ok(first(now) instanceof UnsatisfiableReadError);
+  assert.equal((await stream.readBytes(10)).toString(), "0123456789");
+});
+
+test("readUntilNow refuses a second read and bad arguments through onError", async (t) => {
+  const [stream] = await streamAndPeer(t);
+  const reading = stream.readUntil("\n");
+  const r = recorder();
+  assert.equal(stream.readUntilNow("\n", undefined, r.onData, r.onError), null);
+  await r.called;
+  assert.ok(first(r) instanceof StreamStateError);
+  stream.close();
+  await assert.rejects(reading, StreamClosedError);
+  const bad = recorder();
+  assert.equal(stream.readUntilNow("", undefined, bad.onData, bad.onError), null);
+  await bad.called;
+  assert.ok(first(bad) instanceof RangeError);
+});
+
+test("readBytesNow takes buffered bytes only, and never while a read is pending", async (t) => {
+  const [stream, client] = await streamAndPeer(t);
+  assert.equal(stream.readBytesNow(1), null);
+  assert.equal(stream.readBytesNow(1, { partial: true }), null);
+  client.write("hello");
+  await buffered(stream, 5);
+  assert.equal(stream.readBytesNow(6), null);
+  assert.equal(stream.readBytesNow(2)?.toString(), "he");
+  assert.equal(stream.readBytesNow(9, { partial: true })?.toString(), "llo");
+  assert.equal(stream.readBufferSize, 0);
+  const pending = stream.readBytes(1);
+  client.write("x");
+  assert.equal(stream.readBytesNow(1), null);
+  assert.equal((await pending).toString(), "x");
+  assert.equal(stream.readBytesNow(-1), null);
+});
+
+test("cork() holds writes in the stream until the last uncork(), then sends them together", async (t) => {
+  const [stream, client] = await streamAndPeer(t);
+  const socket = stream.socket;
+  stream.cork();
+  stream.cork();
+  const a = stream.write("ab");
+  const b = stream.write(Buffer.from("cd"));
+  assert.equal(a, b, "writes while corked share one Promise");
+  assert.equal(stream.writeBufferSize, 4);
+  assert.equal(socket.writableLength, 0, "nothing reached the socket");
+  stream.uncork();
+  assert.equal(socket.writableLength, 0, "still held: one cork left");
+  let received = "";
+  client.on("data", (chunk: Buffer) => {
+    received += chunk.toString();
+  });
+  stream.uncork();
+  stream.uncork(); // one too many does nothing
+  await a;
+  while (received.length < 4) await once(client, "data");
+  assert.equal(received, "abcd");
+});
+
+test("close() still delivers writes held by cork()", async (t) => {
+  const [stream, client] = await streamAndPeer(t);
+  stream.cork();
+  const written = stream.write("bye");
+  let received = "";
+  client.on("data", (chunk: Buffer) => {
+    received += chunk.toString();
+  });
+  const ended = once(client, "end");
+  stream.close();
+  await assert.rejects(written, StreamClosedError);
+  await ended;
+  assert.equal(received, "bye");
+});
+
+test("maxWriteBufferSize counts writes held by cork()", async (t) => {
+  const [stream] = await streamAndPeer(t);
+  stream.maxWriteBufferSize = 5;
+  stream.cork();
+  void stream.write("1234");
+  await assert.rejects(stream.write("56"), /maximum write buffer size/);
+  stream.uncork();
+});
