@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { UnsatisfiableReadError } from "../src/iostream.js";
-import { streamAndPeer } from "./helpers/network.js";
+import { bufferedAtLeast, streamAndPeer } from "./helpers/network.js";
 
 test("an overrun with closeOnMaxBytes false rejects but keeps the stream and its data", async (t) => {
   const [stream, client] = await streamAndPeer(t);
@@ -28,6 +28,6 @@ test("readBufferSize counts buffered, unread bytes", async (t) => {
   const [stream, client] = await streamAndPeer(t);
   client.write("abc\ndef");
   await stream.readUntil("\n");
-  while (stream.readBufferSize < 3) await new Promise((resolve) => setImmediate(resolve));
+  await bufferedAtLeast(stream, 3);
   assert.equal(stream.readBufferSize, 3);
 });

@@ -3,18 +3,8 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { test } from "node:test";
-import {
-  IOStream,
-  StreamClosedError,
-  StreamStateError,
-  UnsatisfiableReadError,
-} from "../src/iostream.js";
-import { streamAndPeer } from "./helpers/network.js";
-
-/** Waits until `stream` has buffered at least `n` bytes (the peer's data is on its way). */
-async function buffered(stream: IOStream, n: number): Promise<void> {
-  while (stream.readBufferSize < n) await new Promise((resolve) => setImmediate(resolve));
-}
+import { StreamClosedError, StreamStateError, UnsatisfiableReadError } from "../src/iostream.js";
+import { bufferedAtLeast, streamAndPeer } from "./helpers/network.js";
 
 /** What the first callback a recorder saw was given. */
 function first(r: { calls: Array<[string, unknown]> }): unknown {
@@ -45,7 +35,7 @@ function recorder() {
 test("readUntilNow returns buffered data at once and calls neither callback", async (t) => {
   const [stream, client] = await streamAndPeer(t);
   client.write("abc\ndef\n");
-  await buffered(stream, 8);
+  await bufferedAtLeast(stream, 8);
   const r = recorder();
   assert.equal(stream.readUntilNow("\n", undefined, r.onData, r.onError)?.toString(), "abc\n");
   assert.equal(stream.readUntilNow("\n", undefined, r.onData, r.onError)?.toString(), "def\n");
@@ -60,14 +50,14 @@ test("readUntilNow waits for the delimiter across chunks, then calls onData once
   assert.equal(stream.readUntilNow("\r\n\r\n", undefined, r.onData, r.onError), null);
   assert.equal(stream.reading(), true);
   client.write("GET / HTTP/1.1\r\n");
-  await buffered(stream, 16);
+  await bufferedAtLeast(stream, 16);
   assert.deepEqual(r.calls, []);
   client.write("\r\nnext");
   await r.called;
   assert.deepEqual(r.calls, [["data", "GET / HTTP/1.1\r\n\r\n"]]);
   assert.equal(stream.reading(), false);
   // The rest stays buffered for the next read.
-  await buffered(stream, 4);
+  await bufferedAtLeast(stream, 4);
   assert.equal((await stream.readBytes(4)).toString(), "next");
 });
 
@@ -134,7 +124,7 @@ test("readBytesNow takes buffered bytes only, and never while a read is pending"
   assert.equal(stream.readBytesNow(1), null);
   assert.equal(stream.readBytesNow(1, { partial: true }), null);
   client.write("hello");
-  await buffered(stream, 5);
+  await bufferedAtLeast(stream, 5);
   assert.equal(stream.readBytesNow(6), null);
   assert.equal(stream.readBytesNow(2)?.toString(), "he");
   assert.equal(stream.readBytesNow(9, { partial: true })?.toString(), "llo");
@@ -191,4 +181,17 @@ test("maxWriteBufferSize counts writes held by cork()", async (t) => {
   void stream.write("1234");
   await assert.rejects(stream.write("56"), /maximum write buffer size/);
   stream.uncork();
+});
+
+test("a plain TCP stream takes reads straight from the socket, not through data events", async (t) => {
+  // If a Node release drops the onread keys this relies on, the stream falls back to the data
+  // event (and this test says so): everything still works, only slower.
+  const [stream, client] = await streamAndPeer(t);
+  let dataEvents = 0;
+  stream.socket.on("data", () => dataEvents++);
+  client.write("hello\n");
+  assert.equal((await stream.readUntil("\n")).toString(), "hello\n");
+  client.write("x".repeat(200_000));
+  assert.equal((await stream.readBytes(200_000)).length, 200_000);
+  assert.equal(dataEvents, 0);
 });

@@ -825,6 +825,22 @@ export class BaseIOStream {
     }
   }
 
+  /**
+   * Bytes a subclass reads beyond `readChunkSize` before pausing the socket. A socket read
+   * through its `data` event has its own read-ahead (the Readable's high-water mark), which
+   * lets a peer's close be seen while data waits; a socket that hands reads straight to the
+   * stream sets this to as much.
+   */
+  protected _readAhead = 0;
+
+  /**
+   * Takes bytes the socket delivered other than through its `data` event (a subclass that
+   * reads into a buffer of its own); `chunk` must be the stream's to keep.
+   */
+  protected _receive(chunk: Buffer): void {
+    this.#handleData(chunk);
+  }
+
   #handleData(chunk: Buffer): void {
     if (this.#closed) return;
     const length = chunk.length;
@@ -854,13 +870,14 @@ export class BaseIOStream {
         return;
       } else return;
     }
-    if (this.#size >= this.readChunkSize && !this.#paused) this.#updateFlow();
+    if (this.#size >= this.readChunkSize + this._readAhead && !this.#paused) this.#updateFlow();
   }
 
   /** Pauses the socket while enough is buffered and nobody waits for more; else resumes. */
   #updateFlow(): void {
     if (this.#closed) return;
-    const wantData = this.#readPromise !== null || this.#size < this.readChunkSize;
+    const wantData =
+      this.#readPromise !== null || this.#size < this.readChunkSize + this._readAhead;
     const socket = this.#socket;
     if (typeof socket.pause !== "function") return; // a write-only pipe
     if (wantData) {

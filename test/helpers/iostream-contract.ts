@@ -5,8 +5,6 @@
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { once } from "node:events";
-import type { Readable } from "node:stream";
 import { describe, test, type TestContext } from "node:test";
 import {
   type BaseIOStream,
@@ -24,8 +22,8 @@ import { seededRandom } from "./random.js";
 export interface StreamPair {
   reader: BaseIOStream;
   writer: BaseIOStream;
-  /** The Node stream under `reader` (its 'data' events tell when a chunk has arrived). */
-  readerSocket: Readable;
+  /** Resolves once the next chunk has reached `reader` (it has buffered it by then). */
+  nextChunk(): Promise<unknown>;
 }
 
 /** A transport under test. */
@@ -44,15 +42,10 @@ export function closeCallbackCalled(stream: BaseIOStream): Promise<void> {
   return new Promise((resolve) => stream.setCloseCallback(resolve));
 }
 
-/** Resolves after the next chunk reaches `socket` (our stream has buffered it by then). */
-function nextChunk(socket: Readable): Promise<unknown> {
-  return once(socket, "data");
-}
-
 /** Writes `data` one byte at a time, each byte arriving as its own chunk. */
 async function writeByteByByte(pair: StreamPair, data: string): Promise<void> {
   for (const byte of Buffer.from(data, "latin1")) {
-    const arrived = nextChunk(pair.readerSocket);
+    const arrived = pair.nextChunk();
     await pair.writer.write(Buffer.of(byte));
     await arrived;
   }
@@ -96,7 +89,7 @@ export function ioStreamContract(transport: Transport): void {
 
     test("data that arrived before a read is kept and served from the buffer", async (t) => {
       const p = await pair(t);
-      const arrived = nextChunk(p.readerSocket);
+      const arrived = p.nextChunk();
       await p.writer.write("line one\nline two\n");
       await arrived;
       assert.equal(p.reader.reading(), false);
@@ -106,7 +99,7 @@ export function ioStreamContract(transport: Transport): void {
 
     test("a read served from the buffer still settles asynchronously", async (t) => {
       const p = await pair(t);
-      const arrived = nextChunk(p.readerSocket);
+      const arrived = p.nextChunk();
       await p.writer.write("abc");
       await arrived;
       const order: string[] = [];
@@ -312,7 +305,7 @@ export function ioStreamContract(transport: Transport): void {
     test("readUntil fails at once when buffered data already exceeds maxBytes [test_read_until_max_bytes_inline]", async (t) => {
       const p = await pair(t);
       const closed = closeCallbackCalled(p.reader);
-      const arrived = nextChunk(p.readerSocket);
+      const arrived = p.nextChunk();
       await p.writer.write("123456");
       await arrived;
       using _ = new ExpectLog(genLog, /Unsatisfiable read/, { level: "info" });
@@ -323,7 +316,7 @@ export function ioStreamContract(transport: Transport): void {
     test("a delimiter that ends past maxBytes fails even if it arrived [test_read_until_max_bytes_ignores_extra]", async (t) => {
       const p = await pair(t);
       const closed = closeCallbackCalled(p.reader);
-      const arrived = nextChunk(p.readerSocket);
+      const arrived = p.nextChunk();
       await p.writer.write("abcdef");
       await arrived;
       using _ = new ExpectLog(genLog, /Unsatisfiable read/, { level: "info" });
@@ -350,7 +343,7 @@ export function ioStreamContract(transport: Transport): void {
     test("readUntilRegex fails at once when buffered data already exceeds maxBytes [test_read_until_regex_max_bytes_inline]", async (t) => {
       const p = await pair(t);
       const closed = closeCallbackCalled(p.reader);
-      const arrived = nextChunk(p.readerSocket);
+      const arrived = p.nextChunk();
       await p.writer.write("123456");
       await arrived;
       using _ = new ExpectLog(genLog, /Unsatisfiable read/, { level: "info" });
@@ -361,7 +354,7 @@ export function ioStreamContract(transport: Transport): void {
     test("a regex match that ends past maxBytes fails even if it arrived [test_read_until_regex_max_bytes_ignores_extra]", async (t) => {
       const p = await pair(t);
       const closed = closeCallbackCalled(p.reader);
-      const arrived = nextChunk(p.readerSocket);
+      const arrived = p.nextChunk();
       await p.writer.write("abcdef");
       await arrived;
       using _ = new ExpectLog(genLog, /Unsatisfiable read/, { level: "info" });
@@ -433,7 +426,7 @@ export function ioStreamContract(transport: Transport): void {
       const { reader, writer } = p;
       let buffer = new Uint8Array(10);
       let read = reader.readInto(buffer);
-      let arrived = nextChunk(p.readerSocket);
+      let arrived = p.nextChunk();
       writer.write("hello");
       await arrived;
       assert.equal(reader.reading(), true);
@@ -449,7 +442,7 @@ export function ioStreamContract(transport: Transport): void {
       assert.equal(Buffer.from(buffer).toString(), "!!12345678");
 
       buffer = new Uint8Array(4);
-      arrived = nextChunk(p.readerSocket);
+      arrived = p.nextChunk();
       writer.write("abcdefghi");
       await arrived;
       assert.equal(await reader.readInto(buffer), 4);
@@ -466,7 +459,7 @@ export function ioStreamContract(transport: Transport): void {
       assert.equal(await read, 5);
       assert.equal(reader.reading(), false);
       assert.equal(buffer.toString("latin1"), "hello\0\0\0\0\0");
-      const arrived = nextChunk(p.readerSocket);
+      const arrived = p.nextChunk();
       writer.write("world!1234567890");
       await arrived;
       assert.equal(await reader.readInto(buffer, { partial: true }), 10);
@@ -556,7 +549,7 @@ export function ioStreamContract(transport: Transport): void {
     test("a pending readUntilClose gets the buffered data when the stream is closed", async (t) => {
       const p = await pair(t);
       const read = p.reader.readUntilClose();
-      const arrived = nextChunk(p.readerSocket);
+      const arrived = p.nextChunk();
       p.writer.write("partial data");
       await arrived;
       p.reader.close(new Error("local reason"));

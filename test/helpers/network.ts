@@ -2,7 +2,7 @@
 // its peer socket, a server that queues its streams, a resolver with fixed answers, the test
 // certificate.
 import { connect, createServer, type Socket } from "node:net";
-import { IOStream } from "../../src/iostream.js";
+import { type BaseIOStream, IOStream } from "../../src/iostream.js";
 import { type PeerAddress, type ResolvedAddress, Resolver } from "../../src/netutil.js";
 import { TCPServer, type TCPServerOptions } from "../../src/tcpserver.js";
 import { fixture } from "./paths.js";
@@ -31,6 +31,11 @@ export async function streamAndPeer(t: {
     client.destroy();
   });
   return [stream, client];
+}
+
+/** Resolves once `stream` has at least `n` bytes buffered and unread (polled each turn). */
+export async function bufferedAtLeast(stream: BaseIOStream, n: number): Promise<void> {
+  while (stream.readBufferSize < n) await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** A TCPServer that keeps every stream it gets and hands them out in order. */
