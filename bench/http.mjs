@@ -14,6 +14,7 @@
 //   node bench/http.mjs --smoke                      # 1 s, keep-alive only, ours and node:http (CI)
 //   node bench/http.mjs --only=keepalive,pipelined   # a subset of workloads
 //   node bench/http.mjs --only=client                # the client section only
+//   node bench/http.mjs --rounds=5                   # rounds per workload (3; 1 with --quick)
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
@@ -27,6 +28,8 @@ const quick = smoke || args.has("--quick");
 const onlyArg = [...args].find((a) => a.startsWith("--only="));
 const only = onlyArg ? new Set(onlyArg.slice(7).split(",")) : smoke ? new Set(["keepalive"]) : null;
 const DURATION = smoke ? 1 : quick ? 2 : 10;
+const roundsArg = [...args].find((a) => a.startsWith("--rounds="));
+const ROUNDS = roundsArg ? Math.max(1, Number(roundsArg.slice(9)) || 1) : quick ? 1 : 3;
 const want = (name) => only === null || only.has(name);
 
 function have(cmd) {
@@ -83,17 +86,29 @@ function stopServer(s) {
   if (s) s.child.kill("SIGKILL");
 }
 
-function wrk(port, { connections, path = "/", script }) {
+/** CPU time (user + system) the process has used, in µs. */
+function cpuUs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+function wrk(server, { connections, path = "/", script }) {
   const wrkArgs = ["-t1", `-c${connections}`, `-d${DURATION}s`, "--timeout", "5s"];
   if (script) wrkArgs.push("-s", script);
-  wrkArgs.push(`http://127.0.0.1:${port}${path}`);
+  wrkArgs.push(`http://127.0.0.1:${server.port}${path}`);
   const [c, a] = pin(1, "wrk", wrkArgs);
+  const cpuBefore = cpuUs(server.pid);
   const r = spawnSync(c, a, { encoding: "utf8", timeout: (DURATION + 30) * 1000 });
+  const cpu = cpuUs(server.pid) - cpuBefore;
+  const requests = /(\d+) requests in/.exec(r.stdout ?? "");
   const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout ?? "");
   const errors = /Socket errors:([^\n]*)/.exec(r.stdout ?? "");
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(r.stdout ?? "");
   return {
     rps: m ? Number(m[1]) : NaN,
+    // Server CPU per request: unlike req/s, it does not count time the machine gave elsewhere.
+    cpuPerRequest: requests ? cpu / Number(requests[1]) : NaN,
     errors: errors ? errors[1].trim() : "",
     non2xx: non2xx ? Number(non2xx[1]) : 0,
   };
@@ -187,26 +202,30 @@ async function main() {
     {
       name: "keepalive",
       label: "hello, keep-alive, wrk -t1 -c100",
-      run: (p) => wrk(p, { connections: 100 }),
+      run: (server) => wrk(server, { connections: 100 }),
     },
     {
       name: "json",
       label: "small JSON, keep-alive, -c100",
-      run: (p, d) => (d.noJson ? null : wrk(p, { connections: 100, path: "/json" })),
+      run: (server, d) => (d.noJson ? null : wrk(server, { connections: 100, path: "/json" })),
     },
     {
       name: "pipelined",
       label: "pipelined 16 deep, -c100",
-      run: (p) => wrk(p, { connections: 100, script: join(here, "servers/pipeline.lua") }),
+      run: (server) =>
+        wrk(server, { connections: 100, script: join(here, "servers/pipeline.lua") }),
     },
     {
       name: "c1000",
       label: "hello, 1,000 connections",
-      run: (p) => wrk(p, { connections: quick ? 200 : 1000 }),
+      run: (server) => wrk(server, { connections: quick ? 200 : 1000 }),
     },
   ].filter((w) => want(w.name));
 
-  const results = new Map();
+  // Servers are started once and measured in rounds, each round running every server in a
+  // rotated order: on a shared machine whose speed drifts by the minute, a ratio taken within
+  // one round (median over rounds) is steadier than one between runs far apart.
+  const started = [];
   for (const def of SERVERS) {
     if (smoke && def.name !== "tornado-ts" && def.name !== "node:http") continue;
     const server = await startServer(def).catch((e) => {
@@ -217,70 +236,117 @@ async function main() {
       console.log(`${def.name}: not available (python3-tornado missing?)`);
       continue;
     }
-    const row = {};
-    try {
+    started.push({ def, server });
+  }
+  const runs = new Map(started.map(({ def }) => [def.name, {}]));
+  const record = (name, key, value) => {
+    const row = runs.get(name);
+    (row[key] ??= []).push(value);
+  };
+  const fairnessServers = new Set(["tornado-ts", "node:http", "raw net"]);
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = started.map((_, i) => started[(i + round) % started.length]);
       for (const w of workloads) {
-        const r = w.run(server.port, def);
-        if (r) row[w.name] = r;
+        for (const { def, server } of order) {
+          const r = w.run(server, def);
+          if (r) record(def.name, w.name, r);
+        }
       }
-      if (
-        want("fairness") &&
-        have("h2load") &&
-        (def.name === "tornado-ts" || def.name === "node:http" || def.name === "raw net")
-      ) {
-        row.fairness = h2load(server.port, quick ? 200 : 1000);
+      if (want("fairness") && have("h2load")) {
+        for (const { def, server } of order) {
+          if (fairnessServers.has(def.name)) {
+            record(def.name, "fairness", h2load(server.port, quick ? 200 : 1000));
+          }
+        }
       }
-      if (want("memory") && (def.name === "tornado-ts" || def.name === "node:http")) {
-        row.memory = await idleMemory(server, quick ? 1000 : 10_000);
-      }
-    } finally {
-      stopServer(server);
     }
-    results.set(def.name, row);
+  } finally {
+    for (const { server } of started) stopServer(server);
+  }
+  // Idle memory needs a fresh process per server.
+  if (want("memory")) {
+    for (const def of SERVERS.filter((d) => d.name === "tornado-ts" || d.name === "node:http")) {
+      const server = await startServer(def);
+      try {
+        record(def.name, "memory", await idleMemory(server, quick ? 1000 : 10_000));
+      } finally {
+        stopServer(server);
+      }
+    }
   }
 
-  const base = results.get("node:http") ?? {};
+  const median = (values) => {
+    const v = values.filter(Number.isFinite).sort((x, y) => x - y);
+    if (v.length === 0) return NaN;
+    const m = v.length >> 1;
+    return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+  };
+  /**
+   * The median over rounds of name's rate divided by base's rate in the same round; with
+   * `byCpu`, of base's server CPU per request divided by name's (what the rate ratio would be
+   * with both servers saturating their core).
+   */
+  const roundRatio = (name, base, key, byCpu = false) => {
+    const a = runs.get(name)?.[key] ?? [];
+    const b = runs.get(base)?.[key] ?? [];
+    const ratios = a.map((r, i) => {
+      if (!b[i]) return NaN;
+      return byCpu ? b[i].cpuPerRequest / r.cpuPerRequest : r.rps / b[i].rps;
+    });
+    const m = median(ratios);
+    return Number.isFinite(m) ? `${m.toFixed(2)}x` : "";
+  };
   console.log(
-    `\nHTTP server, ${DURATION} s per run, server on CPU 0, load on CPU 1 (req/s; ratio to node:http)`,
+    `\nHTTP server, ${DURATION} s per run, ${ROUNDS} round(s), server on CPU 0, load on CPU 1` +
+      " (median req/s and ratio to node:http; median server CPU per request and the ratio it" +
+      " gives; ratios are medians of per-round ratios)",
   );
   for (const w of workloads) {
     console.log(`\n${w.label}`);
-    for (const [name, row] of results) {
-      const r = row[w.name];
-      if (!r) continue;
-      const extra = [r.errors && `socket errors: ${r.errors}`, r.non2xx && `${r.non2xx} non-2xx`]
+    for (const [name, row] of runs) {
+      const list = row[w.name];
+      if (!list) continue;
+      const errors = list.map((r) => r.errors).filter(Boolean);
+      const non2xx = list.reduce((n, r) => n + r.non2xx, 0);
+      const extra = [
+        errors.length > 0 && `socket errors: ${errors[0]}`,
+        non2xx && `${non2xx} non-2xx`,
+      ]
         .filter(Boolean)
         .join("; ");
+      const each = ROUNDS > 1 ? `  (${list.map((r) => fmt(r.rps)).join(", ")})` : "";
+      const cpu = median(list.map((r) => r.cpuPerRequest));
       console.log(
-        `  ${name.padEnd(18)} ${fmt(r.rps).padStart(8)}  ${ratio(r.rps, base[w.name]?.rps).padStart(6)}  ${extra}`,
+        `  ${name.padEnd(18)} ${fmt(median(list.map((r) => r.rps))).padStart(8)}  ${roundRatio(name, "node:http", w.name).padStart(6)}` +
+          `   cpu ${cpu.toFixed(1).padStart(5)} us/req ${roundRatio(name, "node:http", w.name, true).padStart(6)}${each}  ${extra}`,
       );
     }
   }
-  const ours = results.get("tornado-ts") ?? {};
-  const raw = results.get("raw net") ?? {};
-  if (ours.keepalive && raw.keepalive) {
+  if (runs.get("tornado-ts")?.keepalive && runs.get("raw net")?.keepalive) {
     console.log(
-      `\n  tornado-ts / raw-net limit (keep-alive): ${ratio(ours.keepalive.rps, raw.keepalive.rps)}`,
+      `\n  tornado-ts / raw-net limit (keep-alive): ${roundRatio("tornado-ts", "raw net", "keepalive")}` +
+        ` (by server CPU per request: ${roundRatio("tornado-ts", "raw net", "keepalive", true)})`,
     );
   }
-  if ([...results.values()].some((r) => r.fairness)) {
+  if ([...runs.values()].some((r) => r.fairness)) {
     console.log(
-      `\nfairness, h2load --h1 -c${quick ? 200 : 1000}: per-connection req/s min / mean, slowest request`,
+      `\nfairness, h2load --h1 -c${quick ? 200 : 1000}: per-connection req/s min / mean, slowest request (each round)`,
     );
-    for (const [name, row] of results) {
-      const f = row.fairness;
-      if (!f) continue;
-      const share = f.mean > 0 ? (f.min / f.mean).toFixed(2) : "n/a";
-      console.log(
-        `  ${name.padEnd(18)} total ${fmt(f.total)} req/s; min ${f.min} / mean ${f.mean} (${share}x); slowest ${f.slowestMs.toFixed(0)} ms`,
-      );
+    for (const [name, row] of runs) {
+      for (const f of row.fairness ?? []) {
+        const share = f.mean > 0 ? (f.min / f.mean).toFixed(2) : "n/a";
+        console.log(
+          `  ${name.padEnd(18)} total ${fmt(f.total)} req/s; min ${f.min} / mean ${f.mean} (${share}x); slowest ${f.slowestMs.toFixed(0)} ms`,
+        );
+      }
     }
   }
-  if ([...results.values()].some((r) => r.memory)) {
+  if ([...runs.values()].some((r) => r.memory)) {
     console.log(`\nmemory per idle keep-alive connection (${quick ? 1000 : 10000} held)`);
-    for (const [name, row] of results) {
+    for (const [name, row] of runs) {
       if (row.memory !== undefined)
-        console.log(`  ${name.padEnd(18)} ${row.memory.toFixed(0)} bytes`);
+        console.log(`  ${name.padEnd(18)} ${row.memory[0].toFixed(0)} bytes`);
     }
   }
 }

@@ -22,11 +22,13 @@
  * {@link HTTP1ConnectionParameters}.
  */
 
+import { performance } from "node:perf_hooks";
 import type { IOStream } from "./iostream.js";
 import { StreamClosedError, UnsatisfiableReadError } from "./iostream.js";
 import { appLog, genLog } from "./log.js";
 import { GzipDecompressor } from "./util.js";
 import {
+  type HeaderParseOptions,
   HTTPHeaders,
   HTTPInputError,
   HTTPOutputError,
@@ -99,6 +101,9 @@ export class ResolvedParameters {
   readonly headerEnd: RegExp;
   /** Options of a header block read, made once. */
   readonly headReadOptions: { readonly maxBytes: number; readonly closeOnMaxBytes: false };
+  /** How request and response header blocks are parsed (see parseHead), made once. */
+  readonly requestHeaderOptions: HeaderParseOptions;
+  readonly responseHeaderOptions: HeaderParseOptions;
 
   constructor(p: HTTP1ConnectionParameters = {}) {
     this.noKeepAlive = p.noKeepAlive ?? false;
@@ -119,6 +124,9 @@ export class ResolvedParameters {
     // Lenient mode's block end: LF or CRLF end a line; a bare CR stops the scan early.
     this.headerEnd = /\r?\n\r?\n|\r[^\n]/;
     this.headReadOptions = { maxBytes: this.maxHeaderSize, closeOnMaxBytes: false };
+    const common = { allowBareLf: this.lenient, maxHeaders: this.maxHeaderCount };
+    this.requestHeaderOptions = { ...common, allowObsFold: false };
+    this.responseHeaderOptions = { ...common, allowObsFold: true };
   }
 }
 
@@ -274,11 +282,10 @@ function parseHead(
   // Requests: obs-fold refused (hostile-inputs 11). Responses: a user agent replaces obs-fold
   // with SP (RFC 9112 §5.2, Tornado's test_multi_line_headers); HTTPHeaders never folds the
   // framing headers (Content-Length, Transfer-Encoding, Host).
-  const headers = HTTPHeaders.parse(rest, {
-    allowBareLf: params.lenient,
-    allowObsFold: !isRequest,
-    maxHeaders: params.maxHeaderCount,
-  });
+  const headers = HTTPHeaders.parse(
+    rest,
+    isRequest ? params.requestHeaderOptions : params.responseHeaderOptions,
+  );
   return { startLine, headers };
 }
 
@@ -346,20 +353,33 @@ function toBuffer(chunk: Buffer | Uint8Array | string): Buffer {
 
 /**
  * One timer for a connection, lent to each exchange on it and re-armed per phase (header,
- * body, idle): `refresh()` when the duration repeats, never a new timer per request. A
+ * body, idle). Arming only notes a deadline: the Node timer is made once and, when it fires
+ * before the current deadline (the connection was re-armed meanwhile), set again for the rest,
+ * so a busy keep-alive connection costs one clock read per request, not a timer update. A
  * disarmed timer may still fire once; it then does nothing. @internal
  */
 export class ConnectionTimer {
   #timer: NodeJS.Timeout | null = null;
-  #ms = 0;
+  /** When the pending Node timer fires, on performance.now()'s clock. */
+  #timerDeadline = 0;
+  /** When the armed phase runs out. */
+  #deadline = 0;
   #target: HTTP1Connection | null = null;
   readonly #fire: () => void;
 
   constructor() {
     this.#fire = () => {
+      this.#timer = null;
       const target = this.#target;
+      if (target === null) return;
+      const remaining = this.#deadline - performance.now();
+      // Timers have millisecond resolution: within one of the deadline counts as there.
+      if (remaining > 1) {
+        this.#start(remaining, this.#deadline);
+        return;
+      }
       this.#target = null;
-      target?.onTimeout();
+      target.onTimeout();
     };
   }
 
@@ -370,12 +390,18 @@ export class ConnectionTimer {
       return;
     }
     this.#target = target;
-    if (this.#timer !== null && this.#ms === ms) {
-      this.#timer.refresh();
-      return;
+    const deadline = performance.now() + ms;
+    this.#deadline = deadline;
+    if (this.#timer === null) this.#start(ms, deadline);
+    else if (deadline < this.#timerDeadline) {
+      // A shorter phase than the pending timer covers: bring the timer forward.
+      clearTimeout(this.#timer);
+      this.#start(ms, deadline);
     }
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#ms = ms;
+  }
+
+  #start(ms: number, deadline: number): void {
+    this.#timerDeadline = deadline;
     this.#timer = setTimeout(this.#fire, ms);
     this.#timer.unref();
   }

@@ -284,8 +284,7 @@ export class HTTPHeaders implements Iterable<[string, string]> {
     }
     if (typeof (init as Iterable<unknown>)[Symbol.iterator] === "function") {
       for (const pair of init as Iterable<readonly [string, string]>) {
-        checkLocal(pair[0], pair[1]);
-        this.#append(normalizeHeaderName(pair[0]), pair[1]);
+        this.#append(checkedKey(pair[0], pair[1]), pair[1]);
       }
       return;
     }
@@ -296,8 +295,7 @@ export class HTTPHeaders implements Iterable<[string, string]> {
         this.set(name, value);
       } else {
         for (const v of value) {
-          checkLocal(name, v);
-          this.#append(normalizeHeaderName(name), v);
+          this.#append(checkedKey(name, v), v);
         }
       }
     }
@@ -459,8 +457,7 @@ export class HTTPHeaders implements Iterable<[string, string]> {
    * @throws TypeError if `name` is not a token or `value` contains CR, LF or NUL.
    */
   set(name: string, value: string): void {
-    checkLocal(name, value);
-    this.#fields.set(normalizeHeaderName(name), [value]);
+    this.#fields.set(checkedKey(name, value), [value]);
   }
 
   /** Returns the value of `name`, first setting it to `value` if absent. */
@@ -568,8 +565,13 @@ function trimOws(text: string, start: number, end: number): [number, number] {
   return [start, end];
 }
 
-function checkLocal(name: string, value: string): void {
-  if (typeof name !== "string" || !TOKEN_RE.test(name)) {
+/**
+ * Checks a name and value set through the API and returns the name's canonical form (one pass
+ * over the name for both).
+ */
+function checkedKey(name: string, value: string): string {
+  const key = typeof name === "string" ? tokenToHeaderName(name) : null;
+  if (key === null) {
     throw new TypeError(`Invalid header name ${quoteForMessage(String(name))}`);
   }
   if (typeof value !== "string") {
@@ -578,6 +580,7 @@ function checkLocal(name: string, value: string): void {
   if (LINE_BREAKING_RE.test(value)) {
     throw new TypeError(`Illegal characters (CR, LF or NUL) in header ${name}`);
   }
+  return key;
 }
 
 /**
