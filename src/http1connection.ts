@@ -1136,7 +1136,7 @@ export class HTTP1Connection implements HTTPConnection {
     head += "\r\n";
     this.#headersWritten = true;
     const stream = this.#stream;
-    if (stream === null || stream.closed()) return Promise.reject(new StreamClosedError());
+    if (stream === null || stream.closed()) return closedWrite();
     const body = chunk === undefined ? undefined : toBuffer(chunk);
     if (body === undefined || body.length === 0) return this.#write(Buffer.from(head, "latin1"));
     this.#countBody(body);
@@ -1193,7 +1193,7 @@ export class HTTP1Connection implements HTTPConnection {
    */
   write(chunk: Buffer | Uint8Array | string): Promise<void> {
     const stream = this.#stream;
-    if (stream === null || stream.closed()) return Promise.reject(new StreamClosedError());
+    if (stream === null || stream.closed()) return closedWrite();
     const framed = this.#formatChunk(toBuffer(chunk));
     if (framed.length === 1) {
       if (framed[0]!.length === 0) return Promise.resolve();
@@ -1252,6 +1252,17 @@ export class HTTP1Connection implements HTTPConnection {
 }
 
 function ignore(): void {}
+
+/**
+ * A write on a closed connection: rejected with StreamClosedError, and marked handled, as the
+ * stream's own writes are, so that an application that does not await it (the peer left
+ * before the response) raises no unhandled rejection.
+ */
+function closedWrite(): Promise<void> {
+  const promise = Promise.reject(new StreamClosedError());
+  promise.catch(ignore);
+  return promise;
+}
 
 /**
  * Wraps a delegate to decode `Content-Encoding: gzip` bodies, counting decoded bytes against
@@ -1331,16 +1342,83 @@ class GzipMessageDelegate implements HTTPMessageDelegate {
   }
 }
 
-/** Requests handled in a row without yielding to other connections. */
+/** Requests one connection may serve in a row once admitted (pipelined ones share writes). */
 const REQUESTS_PER_TURN = 16;
+/** Turns admitted per turn of the loop, over all connections, before others queue. */
+const TURNS_PER_ITERATION = 32;
+
+/**
+ * Spreads the loop's time over connections: each turn of the event loop admits a bounded
+ * number of requests (in turns of up to {@link REQUESTS_PER_TURN} per connection); the rest
+ * queue, first come first served, and are served from a `setImmediate`, so every turn of the
+ * loop stays short. That matters beyond fairness between connections: Node accepts one new
+ * connection per turn of the loop, so with a thousand busy connections a long turn (all of
+ * them served at once) leaves new connections waiting in the kernel's accept queue for
+ * seconds. One per process.
+ */
+class RequestScheduler {
+  #admitted = 0;
+  #queue: (() => void)[] = [];
+  #head = 0;
+  #scheduled = false;
+  readonly #drain = (): void => this.#runQueued();
+
+  /** True if a new turn may start now; false if it must queue. */
+  admit(): boolean {
+    if (this.#head < this.#queue.length || this.#admitted >= TURNS_PER_ITERATION) return false;
+    if (this.#admitted++ === 0) this.#schedule();
+    return true;
+  }
+
+  /** Queues a turn; `resume` runs when it is admitted. */
+  defer(resume: () => void): void {
+    this.#queue.push(resume);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(this.#drain);
+  }
+
+  #runQueued(): void {
+    this.#scheduled = false;
+    this.#admitted = 0;
+    const queue = this.#queue;
+    while (this.#head < queue.length && this.#admitted < TURNS_PER_ITERATION) {
+      const resume = queue[this.#head]!;
+      queue[this.#head++] = ignore;
+      this.#admitted++;
+      try {
+        resume();
+      } catch (error) {
+        genLog.error("Uncaught exception", error);
+      }
+    }
+    if (this.#head === queue.length) {
+      queue.length = 0;
+      this.#head = 0;
+    } else if (this.#head >= 1024) {
+      queue.splice(0, this.#head);
+      this.#head = 0;
+    }
+    // The next turn of the loop starts with a fresh allowance.
+    this.#admitted = 0;
+    if (this.#head < queue.length) this.#schedule();
+  }
+}
+
+const scheduler = new RequestScheduler();
 
 /**
  * The server side of an HTTP/1.x connection: reads requests one at a time and hands each to
  * the {@link HTTPServerConnectionDelegate} (an `HTTPServer`, an `Application`, a router).
  *
  * The loop is driven by callbacks, not a Promise per request: a request that is already
- * buffered, answered synchronously by its delegate, is followed at once by the next one
- * (up to {@link REQUESTS_PER_TURN} in a row, then other connections get a turn).
+ * buffered, answered synchronously by its delegate, is followed at once by the next one, up
+ * to {@link REQUESTS_PER_TURN} in a row; then, or when too many connections want the loop
+ * at once, it queues for a later turn of the loop (see {@link RequestScheduler}).
  */
 export class HTTP1ServerConnection {
   readonly stream: IOStream;
@@ -1352,7 +1430,10 @@ export class HTTP1ServerConnection {
   #current: HTTP1Connection | null = null;
   #requestDelegate: HTTPMessageDelegate | null = null;
   #first = true;
-  #inARow = 0;
+  /** Requests this connection may still serve in its current turn. */
+  #turnLeft = 0;
+  /** A head read while the connection waited for its turn; `undefined` when none. */
+  #queuedHead: Buffer | undefined = undefined;
   #closing = false;
   #ended = false;
   readonly #timer = new ConnectionTimer();
@@ -1375,7 +1456,7 @@ export class HTTP1ServerConnection {
     this.#onHeadError = (error) => this.#serveHead(error);
     this.#onDone = (keepGoing) => this.#next(keepGoing, false);
     this.#onFailed = (error) => this.#fail(error);
-    this.#resume = () => this.#run();
+    this.#resume = () => this.#resumeTurn();
   }
 
   /** Closes the connection; resolves once the serving loop has ended. */
@@ -1393,7 +1474,9 @@ export class HTTP1ServerConnection {
     const current = this.#current;
     if (
       current === null ||
-      (current.requestStartLine === null && this.stream.readBufferSize === 0)
+      (current.requestStartLine === null &&
+        this.stream.readBufferSize === 0 &&
+        this.#queuedHead === undefined)
     ) {
       this.stream.close();
     } else {
@@ -1432,12 +1515,6 @@ export class HTTP1ServerConnection {
         this.#end();
         return;
       }
-      // Fairness: after a run of requests answered without waiting, let other connections in.
-      if (this.#inARow >= REQUESTS_PER_TURN) {
-        this.#inARow = 0;
-        setImmediate(this.#resume);
-        return;
-      }
       const connection = new HTTP1Connection(
         this.stream,
         false,
@@ -1454,7 +1531,12 @@ export class HTTP1ServerConnection {
         this.#fail(error);
         return;
       }
-      if (head === null) return; // #onHead or #onHeadError goes on
+      if (head === null) {
+        // #onHead or #onHeadError goes on; waiting ends the turn.
+        this.#turnLeft = 0;
+        return;
+      }
+      if (!this.#mayServe(head)) return;
       const outcome = this.#serveRequest(connection, head);
       if (outcome === undefined) return; // #onDone or #onFailed goes on
       if (!outcome) {
@@ -1462,7 +1544,42 @@ export class HTTP1ServerConnection {
         return;
       }
       this.#first = false;
-      this.#inARow++;
+    }
+  }
+
+  /**
+   * Takes one request of the current turn, or starts a turn if the scheduler admits one;
+   * otherwise queues the connection with `head` kept, and returns false. Failed reads are
+   * never queued: they only close the connection.
+   */
+  #mayServe(head: Buffer | Error | undefined): boolean {
+    if (head instanceof Error) return true;
+    if (this.#turnLeft > 0) {
+      this.#turnLeft--;
+      return true;
+    }
+    if (scheduler.admit()) {
+      this.#turnLeft = REQUESTS_PER_TURN - 1;
+      return true;
+    }
+    this.#queuedHead = head;
+    scheduler.defer(this.#resume);
+    return false;
+  }
+
+  /** The scheduler admitted this connection's turn: serve the queued request, go on. */
+  #resumeTurn(): void {
+    if (this.#ended) return;
+    const connection = this.#current!;
+    const head = this.#queuedHead;
+    this.#queuedHead = undefined;
+    this.#turnLeft = REQUESTS_PER_TURN - 1;
+    this.stream.cork();
+    try {
+      const outcome = this.#serveRequest(connection, head);
+      if (outcome !== undefined) this.#next(outcome, true);
+    } finally {
+      this.stream.uncork();
     }
   }
 
@@ -1479,6 +1596,7 @@ export class HTTP1ServerConnection {
   #serveWaitedHead(head: Buffer | Error): void {
     const connection = this.#current;
     if (connection === null || this.#ended) return;
+    if (!this.#mayServe(head)) return;
     const outcome = this.#serveRequest(connection, head);
     if (outcome !== undefined) this.#next(outcome, true);
   }
@@ -1506,15 +1624,17 @@ export class HTTP1ServerConnection {
     }
   }
 
-  /** One exchange is over: serve the next request, or end. */
-  #next(keepGoing: boolean, afterWait: boolean): void {
+  /**
+   * One exchange is over: serve the next request, or end. `inTurn` is false when the
+   * exchange had to wait (for the application, or a body): its turn ended then.
+   */
+  #next(keepGoing: boolean, inTurn: boolean): void {
     if (!keepGoing) {
       this.#end();
       return;
     }
     this.#first = false;
-    // A request that had to wait for data started a new run of requests.
-    this.#inARow = afterWait ? 1 : 0;
+    if (!inTurn) this.#turnLeft = 0;
     this.#run();
   }
 

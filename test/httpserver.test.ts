@@ -268,6 +268,40 @@ describe("keep-alive", () => {
     await done;
   });
 
+  test("writes after the client left, their Promises ignored, are no unhandled rejection", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    cleanup.push(() => process.off("unhandledRejection", onUnhandled));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let finished!: () => void;
+    const done = new Promise<void>((r) => (finished = r));
+    const s = await startEchoServer({}, async (request) => {
+      await released;
+      const connection = request.connection!;
+      // As a careless application does: no await, no catch.
+      void connection.writeHeaders(
+        OK,
+        new HTTPHeaders({ "Content-Length": "2" }),
+        Buffer.from("hi"),
+      );
+      void connection.write(Buffer.from("more"));
+      finished();
+    });
+    cleanup.push(() => s.close());
+    const c = await client(s.port);
+    c.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    while (s.seen.length === 0) await new Promise((r) => setImmediate(r));
+    c.close();
+    await new Promise((r) => c.socket.once("close", r));
+    while (s.server.connectionCount > 0) await new Promise((r) => setImmediate(r));
+    release();
+    await done;
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(unhandled, []);
+  });
+
   test("a client that leaves mid-download causes no error [test_cancel_during_download]", async () => {
     const big = Buffer.alloc(8 << 20, "d");
     const s = await startEchoServer({}, async (request) => {
