@@ -1344,20 +1344,24 @@ class GzipMessageDelegate implements HTTPMessageDelegate {
 
 /** Requests one connection may serve in a row once admitted (pipelined ones share writes). */
 const REQUESTS_PER_TURN = 16;
-/** Turns admitted per turn of the loop, over all connections, before others queue. */
-const TURNS_PER_ITERATION = 32;
+/**
+ * Time, in ms, a turn of the loop may spend starting connections' turns before the others
+ * queue for the next (served from setImmediate, first come first served).
+ */
+const LOOP_TURN_BUDGET_MS = 0.5;
 
 /**
- * Spreads the loop's time over connections: each turn of the event loop admits a bounded
- * number of requests (in turns of up to {@link REQUESTS_PER_TURN} per connection); the rest
- * queue, first come first served, and are served from a `setImmediate`, so every turn of the
- * loop stays short. That matters beyond fairness between connections: Node accepts one new
+ * Spreads the loop's time over connections: each turn of the event loop starts connections'
+ * turns (up to {@link REQUESTS_PER_TURN} requests each) for {@link LOOP_TURN_BUDGET_MS}; the
+ * rest queue, first come first served, and are served from a `setImmediate`, so every turn of
+ * the loop stays short. That matters beyond fairness between connections: Node accepts one new
  * connection per turn of the loop, so with a thousand busy connections a long turn (all of
  * them served at once) leaves new connections waiting in the kernel's accept queue for
  * seconds. One per process.
  */
 class RequestScheduler {
-  #admitted = 0;
+  /** When the first turn of this turn of the loop started (0: none yet). */
+  #since = 0;
   #queue: (() => void)[] = [];
   #head = 0;
   #scheduled = false;
@@ -1365,9 +1369,13 @@ class RequestScheduler {
 
   /** True if a new turn may start now; false if it must queue. */
   admit(): boolean {
-    if (this.#head < this.#queue.length || this.#admitted >= TURNS_PER_ITERATION) return false;
-    if (this.#admitted++ === 0) this.#schedule();
-    return true;
+    if (this.#head < this.#queue.length) return false;
+    if (this.#since === 0) {
+      this.#since = performance.now();
+      this.#schedule();
+      return true;
+    }
+    return performance.now() - this.#since < LOOP_TURN_BUDGET_MS;
   }
 
   /** Queues a turn; `resume` runs when it is admitted. */
@@ -1384,12 +1392,11 @@ class RequestScheduler {
 
   #runQueued(): void {
     this.#scheduled = false;
-    this.#admitted = 0;
     const queue = this.#queue;
-    while (this.#head < queue.length && this.#admitted < TURNS_PER_ITERATION) {
+    const since = performance.now();
+    while (this.#head < queue.length && performance.now() - since < LOOP_TURN_BUDGET_MS) {
       const resume = queue[this.#head]!;
       queue[this.#head++] = ignore;
-      this.#admitted++;
       try {
         resume();
       } catch (error) {
@@ -1404,7 +1411,7 @@ class RequestScheduler {
       this.#head = 0;
     }
     // The next turn of the loop starts with a fresh allowance.
-    this.#admitted = 0;
+    this.#since = 0;
     if (this.#head < queue.length) this.#schedule();
   }
 }
