@@ -195,3 +195,34 @@ test("a plain TCP stream takes reads straight from the socket, not through data 
   assert.equal((await stream.readBytes(200_000)).length, 200_000);
   assert.equal(dataEvents, 0);
 });
+
+test("a read that is exactly one waiting head reaches onData without a copy", async (t) => {
+  const [stream, client] = await streamAndPeer(t);
+  const heads: Buffer[] = [];
+  const texts: string[] = [];
+  for (const line of ["GET /1 HTTP/1.1", "GET /2 HTTP/1.1"]) {
+    const r = recorder();
+    const onData = (data: Buffer) => {
+      // Valid during the call only: read it now, keep the view to compare where it lived.
+      heads.push(data);
+      texts.push(data.toString("latin1"));
+      r.onData(data);
+    };
+    assert.equal(stream.readUntilNow("\r\n\r\n", undefined, onData, r.onError), null);
+    client.write(`${line}\r\n\r\n`);
+    await r.called;
+  }
+  assert.deepEqual(texts, ["GET /1 HTTP/1.1\r\n\r\n", "GET /2 HTTP/1.1\r\n\r\n"]);
+  // Both were views of the one buffer the socket reads into, not copies.
+  assert.equal(heads[0]!.buffer, heads[1]!.buffer);
+  assert.equal(heads[0]!.byteOffset, 0);
+  assert.equal(heads[1]!.byteOffset, 0);
+  // A read with more than the head is copied, and the rest stays buffered.
+  const r = recorder();
+  assert.equal(stream.readUntilNow("\r\n\r\n", undefined, r.onData, r.onError), null);
+  client.write("GET /3 HTTP/1.1\r\n\r\nbody");
+  await r.called;
+  assert.deepEqual(r.calls, [["data", "GET /3 HTTP/1.1\r\n\r\n"]]);
+  await bufferedAtLeast(stream, 4);
+  assert.equal(stream.readBytesNow(4)?.toString(), "body");
+});

@@ -353,7 +353,9 @@ export class BaseIOStream {
    * @returns the data up to and including the delimiter when the buffer already holds it
    *   (neither callback runs); otherwise null, and later exactly one of `onData` runs
    *   (synchronously, from the socket's data event) or `onError` (on a microtask, with the
-   *   error {@link BaseIOStream.readUntil} would reject with). Errors known at once (a closed
+   *   error {@link BaseIOStream.readUntil} would reject with). The Buffer `onData` gets may
+   *   be a view of the socket's read buffer, valid until `onData` returns: copy what you
+   *   keep (parse it, or `Buffer.from` it). Errors known at once (a closed
    *   stream, `maxBytes` exceeded, another read pending, a bad argument) go to `onError` too.
    * @remarks Tornado's IOStream took a callback before its reads returned Futures; this keeps
    *   that form for code that answers many small messages per turn of the loop, where one
@@ -839,6 +841,36 @@ export class BaseIOStream {
    */
   protected _receive(chunk: Buffer): void {
     this.#handleData(chunk);
+  }
+
+  /**
+   * Takes the first `length` bytes of `buffer`, which the caller reuses once this returns.
+   * When they are exactly what a waiting {@link BaseIOStream.readUntilNow} wants (nothing
+   * else buffered, the delimiter at their very end), its `onData` gets a view of them, with
+   * no copy: a request head read by an HTTP server. Otherwise they are copied and buffered.
+   */
+  protected _receiveTransient(buffer: Buffer, length: number): void {
+    if (
+      this.#readPromise === CALLBACK_READ &&
+      this.#size === 0 &&
+      this.#readKind === READ_DELIMITER &&
+      !this.#closed &&
+      (this.#readMaxBytes < 0 || length <= this.#readMaxBytes)
+    ) {
+      const delimiter = this.#readDelimiter;
+      const view = buffer.subarray(0, length);
+      if (indexInChunk(view, delimiter, 0) === length - delimiter.length) {
+        const onData = this.#readResolve;
+        this.#resetRead();
+        onData(view);
+        return;
+      }
+    }
+    const chunk = Buffer.allocUnsafe(length);
+    // A request head is a few dozen bytes: a plain loop copies those faster than a call.
+    if (length <= 64) for (let i = 0; i < length; i++) chunk[i] = buffer[i]!;
+    else buffer.copy(chunk, 0, 0, length);
+    this._receive(chunk);
   }
 
   #handleData(chunk: Buffer): void {

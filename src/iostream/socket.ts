@@ -115,11 +115,7 @@ export class IOStream extends BaseIOStream {
     const fields = socket as unknown as Record<symbol, unknown>;
     fields[keys.buffer] = SHARED_READ_BUFFER;
     fields[keys.callback] = (length: number, buffer: Buffer): void => {
-      const chunk = Buffer.allocUnsafe(length);
-      // A request head is a few dozen bytes: a plain loop copies those faster than a call.
-      if (length <= 64) for (let i = 0; i < length; i++) chunk[i] = buffer[i]!;
-      else buffer.copy(chunk, 0, 0, length);
-      this._receive(chunk);
+      this._receiveTransient(buffer, length);
     };
     handle?.useUserBuffer!(SHARED_READ_BUFFER);
     // What the Readable behind the data event would have read ahead (its high-water mark).
