@@ -1346,13 +1346,17 @@ class GzipMessageDelegate implements HTTPMessageDelegate {
 const REQUESTS_PER_TURN = 16;
 /**
  * Time, in ms, a turn of the loop may spend starting connections' turns before the others
- * queue for the next (served from setImmediate, first come first served).
+ * queue for the next (served from setImmediate, first come first served): short while
+ * connections are arriving (more may wait to be accepted, one per turn of the loop), longer
+ * once none arrived for {@link ARRIVALS_WINDOW_MS}, when queueing would only cost time.
  */
 const LOOP_TURN_BUDGET_MS = 0.5;
+const SETTLED_LOOP_TURN_BUDGET_MS = 4;
+const ARRIVALS_WINDOW_MS = 1000;
 
 /**
  * Spreads the loop's time over connections: each turn of the event loop starts connections'
- * turns (up to {@link REQUESTS_PER_TURN} requests each) for {@link LOOP_TURN_BUDGET_MS}; the
+ * turns (up to {@link REQUESTS_PER_TURN} requests each) for a time budget; the
  * rest queue, first come first served, and are served from a `setImmediate`, so every turn of
  * the loop stays short. That matters beyond fairness between connections: Node accepts one new
  * connection per turn of the loop, so with a thousand busy connections a long turn (all of
@@ -1362,6 +1366,10 @@ const LOOP_TURN_BUDGET_MS = 0.5;
 class RequestScheduler {
   /** When the first turn of this turn of the loop started (0: none yet). */
   #since = 0;
+  /** The budget of this turn of the loop, in ms. */
+  #budget = LOOP_TURN_BUDGET_MS;
+  /** When a connection last arrived. */
+  #lastArrival = 0;
   /** Turns started in this turn of the loop; the clock is read every few. */
   #started = 0;
   #queue: (() => void)[] = [];
@@ -1373,14 +1381,25 @@ class RequestScheduler {
   admit(): boolean {
     if (this.#head < this.#queue.length) return false;
     if (this.#since === 0) {
-      this.#since = performance.now();
+      const now = performance.now();
+      this.#since = now;
+      this.#budget =
+        now - this.#lastArrival < ARRIVALS_WINDOW_MS
+          ? LOOP_TURN_BUDGET_MS
+          : SETTLED_LOOP_TURN_BUDGET_MS;
       this.#started = 1;
       this.#schedule();
       return true;
     }
     // A clock read costs as much as a small part of a request: look every fourth turn.
     if ((++this.#started & 3) !== 0) return true;
-    return performance.now() - this.#since < LOOP_TURN_BUDGET_MS;
+    return performance.now() - this.#since < this.#budget;
+  }
+
+  /** A connection arrived: keep turns of the loop short for a while. */
+  noteArrival(): void {
+    this.#lastArrival = performance.now();
+    this.#budget = LOOP_TURN_BUDGET_MS;
   }
 
   /** Queues a turn; `resume` runs when it is admitted. */
@@ -1399,7 +1418,11 @@ class RequestScheduler {
     this.#scheduled = false;
     const queue = this.#queue;
     const since = performance.now();
-    while (this.#head < queue.length && performance.now() - since < LOOP_TURN_BUDGET_MS) {
+    const budget =
+      performance.now() - this.#lastArrival < ARRIVALS_WINDOW_MS
+        ? LOOP_TURN_BUDGET_MS
+        : SETTLED_LOOP_TURN_BUDGET_MS;
+    while (this.#head < queue.length && performance.now() - since < budget) {
       const resume = queue[this.#head]!;
       queue[this.#head++] = ignore;
       try {
@@ -1499,6 +1522,7 @@ export class HTTP1ServerConnection {
   /** Starts the request loop. */
   startServing(delegate: HTTPServerConnectionDelegate): void {
     if (this.#delegate !== null) throw new Error("already serving");
+    scheduler.noteArrival();
     this.#delegate = delegate;
     this.#serving = new Promise<void>((resolve) => {
       this.#servingResolve = resolve;
