@@ -1,6 +1,7 @@
 // The Promise-free reads (readUntilNow, readBytesNow) and cork()/uncork(), which the HTTP
 // server's request loop is built on.
 import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { test } from "node:test";
 import { StreamClosedError, StreamStateError, UnsatisfiableReadError } from "../src/iostream.js";
@@ -225,4 +226,30 @@ test("a read that is exactly one waiting head reaches onData without a copy", as
   assert.deepEqual(r.calls, [["data", "GET /3 HTTP/1.1\r\n\r\n"]]);
   await bufferedAtLeast(stream, 4);
   assert.equal(stream.readBytesNow(4)?.toString(), "body");
+});
+
+test("bulk data (reads into buffers of their own) and small reads (copied) keep every byte", async (t) => {
+  const [stream, client] = await streamAndPeer(t);
+  const produced = createHash("sha256");
+  const consumed = createHash("sha256");
+  // Large writes fill whole reads (the bulk path); small ones between switch back.
+  const pieces = [randomBytes(4 << 20), randomBytes(100), randomBytes(3 << 20), randomBytes(7)];
+  let total = 0;
+  for (const piece of pieces) {
+    produced.update(piece);
+    total += piece.length;
+  }
+  const writing = (async () => {
+    for (const piece of pieces) {
+      if (!client.write(piece)) await once(client, "drain");
+    }
+  })();
+  const sizes = [1, 65536, 200_000, 13, 70_000];
+  for (let got = 0, i = 0; got < total; i++) {
+    const data = await stream.readBytes(Math.min(sizes[i % sizes.length]!, total - got));
+    consumed.update(data);
+    got += data.length;
+  }
+  await writing;
+  assert.equal(consumed.digest("hex"), produced.digest("hex"));
 });

@@ -14,7 +14,14 @@ import { StreamClosedError, StreamStateError } from "./errors.js";
  */
 const userBufferKeys = findUserBufferKeys();
 
-function findUserBufferKeys(): { buffer: symbol; callback: symbol } | null {
+interface UserBufferKeys {
+  buffer: symbol;
+  callback: symbol;
+  /** Gives the buffer for the next read (the `onread` option's buffer as a function). */
+  generator: symbol | undefined;
+}
+
+function findUserBufferKeys(): UserBufferKeys | null {
   try {
     // `onread` is a documented option of net.connect(); the Socket constructor takes it too.
     const options = { onread: { buffer: Buffer.alloc(1), callback: () => true } };
@@ -22,13 +29,14 @@ function findUserBufferKeys(): { buffer: symbol; callback: symbol } | null {
     const symbols = Object.getOwnPropertySymbols(probe);
     const buffer = symbols.find((s) => s.description === "kBuffer");
     const callback = symbols.find((s) => s.description === "kBufferCb");
+    const generator = symbols.find((s) => s.description === "kBufferGen");
     const ok =
       buffer !== undefined &&
       callback !== undefined &&
       Buffer.isBuffer((probe as unknown as Record<symbol, unknown>)[buffer]) &&
       typeof (probe as unknown as Record<symbol, unknown>)[callback] === "function";
     probe.destroy();
-    return ok ? { buffer, callback } : null;
+    return ok ? { buffer, callback, generator } : null;
   } catch {
     return null;
   }
@@ -100,7 +108,7 @@ export class IOStream extends BaseIOStream {
    * socket. Sockets that already buffered data, TLS sockets and sockets whose handle lacks
    * the method keep the `data` event.
    */
-  #readIntoSharedBuffer(socket: net.Socket, keys: { buffer: symbol; callback: symbol }): void {
+  #readIntoSharedBuffer(socket: net.Socket, keys: UserBufferKeys): void {
     if (
       !(socket instanceof net.Socket) ||
       socket instanceof tls.TLSSocket ||
@@ -113,10 +121,20 @@ export class IOStream extends BaseIOStream {
     // No handle yet: connect() makes one and installs the buffer itself (net's initSocketHandle).
     if (handle === null ? socket.connecting : typeof handle.useUserBuffer !== "function") return;
     const fields = socket as unknown as Record<symbol, unknown>;
+    // A read that filled the buffer means a bulk transfer: the next read goes into a buffer of
+    // its own, kept as it is, rather than copied out of the shared one. Any shorter read goes
+    // back to the shared buffer (so an idle connection holds no buffer of its own).
+    let bulk = false;
     fields[keys.buffer] = SHARED_READ_BUFFER;
     fields[keys.callback] = (length: number, buffer: Buffer): void => {
-      this._receiveTransient(buffer, length);
+      bulk = length === buffer.length;
+      if (buffer === SHARED_READ_BUFFER) this._receiveTransient(buffer, length);
+      else this._receive(bulk ? buffer : buffer.subarray(0, length));
     };
+    if (keys.generator !== undefined) {
+      fields[keys.generator] = (): Buffer =>
+        bulk ? Buffer.allocUnsafe(SHARED_READ_BUFFER.length) : SHARED_READ_BUFFER;
+    }
     handle?.useUserBuffer!(SHARED_READ_BUFFER);
     // What the Readable behind the data event would have read ahead (its high-water mark).
     this._readAhead = socket.readableHighWaterMark;
