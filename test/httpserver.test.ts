@@ -248,45 +248,18 @@ describe("keep-alive", () => {
     assert.equal(g.body.toString(), "body");
   });
 
-  test("a response finished after the client left logs nothing [test_finish_while_closed]", async () => {
+  /**
+   * Runs `respond` for a request whose client has left (and the server has seen it go), and
+   * resolves once `respond` has run.
+   */
+  async function answerAfterClientLeft(respond: (request: HTTPServerRequest) => void) {
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
     let finished!: () => void;
     const done = new Promise<void>((r) => (finished = r));
     const s = await startEchoServer({}, async (request) => {
       await released;
-      answerJson(request, { late: true });
-      finished();
-    });
-    cleanup.push(() => s.close());
-    const c = await client(s.port);
-    c.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    while (s.seen.length === 0) await new Promise((r) => setImmediate(r));
-    c.close();
-    await new Promise((r) => c.socket.once("close", r));
-    release();
-    await done;
-  });
-
-  test("writes after the client left, their Promises ignored, are no unhandled rejection", async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on("unhandledRejection", onUnhandled);
-    cleanup.push(() => process.off("unhandledRejection", onUnhandled));
-    let release!: () => void;
-    const released = new Promise<void>((r) => (release = r));
-    let finished!: () => void;
-    const done = new Promise<void>((r) => (finished = r));
-    const s = await startEchoServer({}, async (request) => {
-      await released;
-      const connection = request.connection!;
-      // As a careless application does: no await, no catch.
-      void connection.writeHeaders(
-        OK,
-        new HTTPHeaders({ "Content-Length": "2" }),
-        Buffer.from("hi"),
-      );
-      void connection.write(Buffer.from("more"));
+      respond(request);
       finished();
     });
     cleanup.push(() => s.close());
@@ -298,6 +271,27 @@ describe("keep-alive", () => {
     while (s.server.connectionCount > 0) await new Promise((r) => setImmediate(r));
     release();
     await done;
+  }
+
+  test("a response finished after the client left logs nothing [test_finish_while_closed]", async () => {
+    await answerAfterClientLeft((request) => answerJson(request, { late: true }));
+  });
+
+  test("writes after the client left, their Promises ignored, are no unhandled rejection", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on("unhandledRejection", onUnhandled);
+    cleanup.push(() => process.off("unhandledRejection", onUnhandled));
+    await answerAfterClientLeft((request) => {
+      const connection = request.connection!;
+      // As a careless application does: no await, no catch.
+      void connection.writeHeaders(
+        OK,
+        new HTTPHeaders({ "Content-Length": "2" }),
+        Buffer.from("hi"),
+      );
+      void connection.write(Buffer.from("more"));
+    });
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(unhandled, []);
   });
