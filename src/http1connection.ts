@@ -32,6 +32,8 @@ import {
   HTTPHeaders,
   HTTPInputError,
   HTTPOutputError,
+  isToken,
+  isValidHostHeader,
   RequestStartLine,
   ResponseStartLine,
   responses,
@@ -150,7 +152,6 @@ function inputError(message: string, status = 400, cause?: unknown): HTTPInputEr
   return new HTTPInputError(message, cause === undefined ? { status } : { status, cause });
 }
 
-const TOKEN_RE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const STATUS_LINE_RE = /^HTTP\/1\.([0-9]) ([0-9]{3})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$/;
 // Field values: any byte but CTLs (HTAB allowed) and DEL. obs-text is data.
 const BAD_VALUE_RE = /[\x00-\x08\x0a-\x1f\x7f]/;
@@ -159,16 +160,7 @@ const CONTENT_LENGTH_RE = /^[0-9]+$/;
 // quoted-string values, optional whitespace around ";" and "="); they are read and ignored.
 const CHUNK_SIZE_RE =
   /^([0-9A-Fa-f]{1,16})((?:[ \t]*;[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*=[ \t]*(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"))?)*)$/;
-// RFC 3986 host and port as Tornado checks them: unreserved, sub-delims, pct-encoded, and
-// "[", "]", ":" anywhere (IPv6 literals).
-const HOST_RE = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=[\]:]|%[0-9A-Fa-f]{2})*$/;
 const CRLF = Buffer.from("\r\n");
-
-// RFC 9110 tchar, for the request line's method.
-const TCHAR = new Uint8Array(128);
-for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
-  TCHAR[c.charCodeAt(0)] = 1;
-}
 
 /**
  * Parses a request line, `method SP target SP HTTP/1.d` (RFC 9112 §3), by hand rather than
@@ -184,19 +176,18 @@ function parseRequestLine(line: string): RequestStartLine | null {
   if (line.charCodeAt(sp2) !== 32 || !line.startsWith("HTTP/1.", sp2 + 1)) return null;
   const minor = line.charCodeAt(n - 1);
   if (minor < 48 || minor > 57) return null;
-  for (let i = 0; i < sp1; i++) {
-    const c = line.charCodeAt(i);
-    if (c >= 128 || TCHAR[c] === 0) return null;
-  }
   for (let i = sp1 + 1; i < sp2; i++) {
     const c = line.charCodeAt(i);
     if (c <= 0x20 || c === 0x7f) return null;
   }
-  // The common methods as constants: no new string per request for them.
+  // The common methods as constants: no new string (or check) per request for them.
   let method: string;
   if (sp1 === 3 && line.startsWith("GET")) method = "GET";
   else if (sp1 === 4 && line.startsWith("POST")) method = "POST";
-  else method = line.slice(0, sp1);
+  else {
+    method = line.slice(0, sp1);
+    if (!isToken(method)) return null;
+  }
   return new RequestStartLine(
     method,
     line.slice(sp1 + 1, sp2),
@@ -204,8 +195,6 @@ function parseRequestLine(line: string): RequestStartLine | null {
   );
 }
 
-/** The Host value last found valid: most requests on a server repeat it. */
-let lastGoodHost = "";
 const CR_LF_NUL_RE = /[\r\n\0]/;
 /** Strict end of a header block, stopping early at a bare LF or CR (the client's scan). */
 const STRICT_HEADER_END = /\r\n\r\n|(?:^|[^\r])\n|\r[^\n]/;
@@ -889,11 +878,7 @@ export class HTTP1Connection implements HTTPConnection {
       if (version11) throw inputError("missing Host header");
       return;
     }
-    const host = hosts[0]!;
-    if (host === lastGoodHost) return;
-    // A comma means several hosts joined by a proxy: as ambiguous as two Host lines.
-    if (!HOST_RE.test(host) || host.includes(",")) throw inputError("invalid Host header");
-    lastGoodHost = host;
+    if (!isValidHostHeader(hosts[0]!)) throw inputError("invalid Host header");
   }
 
   #canKeepAlive(
@@ -1029,7 +1014,7 @@ export class HTTP1Connection implements HTTPConnection {
       const colon = line.indexOf(":");
       if (
         colon <= 0 ||
-        !TOKEN_RE.test(line.slice(0, colon)) ||
+        !isToken(line.slice(0, colon)) ||
         BAD_VALUE_RE.test(trimOws(line.slice(colon + 1)))
       ) {
         throw inputError("malformed trailer line");
@@ -1071,7 +1056,7 @@ export class HTTP1Connection implements HTTPConnection {
     if (this.isClient) {
       const request = startLine as RequestStartLine;
       this.#requestStartLine = request;
-      if (!TOKEN_RE.test(request.method))
+      if (!isToken(request.method))
         throw new HTTPOutputError(`invalid method ${JSON.stringify(request.method)}`);
       if (/[\x00-\x20\x7f]/.test(request.path))
         throw new HTTPOutputError("invalid character in request target");

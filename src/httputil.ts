@@ -65,6 +65,7 @@ export {
   HTTPServerRequest,
   type HTTPServerRequestOptions,
   isHTTPServerConnectionDelegate,
+  isValidHostHeader,
 } from "./httputil/request.js";
 export {
   isReasonPhrase,

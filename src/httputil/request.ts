@@ -139,17 +139,26 @@ let lastGoodHost = "";
 let lastHost = "";
 let lastHostName = "";
 
-/** Throws HTTPInputError unless `host` is `host[:port]` with no comma. */
+/**
+ * True if `host` is a valid `Host` header value: RFC 3986 `host[:port]` as Tornado checks it
+ * (unreserved, sub-delims, pct-encoded, and `[`, `]`, `:` for IPv6 literals), with no comma
+ * (a comma means several hosts joined by a proxy, as ambiguous as two Host lines).
+ */
+export function isValidHostHeader(host: string): boolean {
+  if (host === lastGoodHost) return true;
+  if (!HOST_RE.test(host) || host.includes(",")) return false;
+  lastGoodHost = host;
+  return true;
+}
+
+/** Throws HTTPInputError unless {@link isValidHostHeader}, saying why. */
 function checkHost(host: string): void {
-  if (host === lastGoodHost) return;
+  if (isValidHostHeader(host)) return;
   if (!HOST_RE.test(host)) {
     throw new HTTPInputError(`Invalid Host header: ${quoteForMessage(host)}`);
   }
-  if (host.includes(",")) {
-    // Several Host headers (joined by "," here, or by a proxy): RFC 9112 says 400.
-    throw new HTTPInputError(`Multiple host headers not allowed: ${quoteForMessage(host)}`);
-  }
-  lastGoodHost = host;
+  // Several Host headers (joined by "," here, or by a proxy): RFC 9112 says 400.
+  throw new HTTPInputError(`Multiple host headers not allowed: ${quoteForMessage(host)}`);
 }
 
 function hostNameOf(host: string): string {

@@ -67,6 +67,8 @@ const READ_INTO = 5;
 // #findReadEnd results besides a byte count.
 const NOT_YET = -1;
 const UNSATISFIABLE = -2;
+/** #readFromBuffer: the read must wait for data. */
+const WAIT = Symbol("wait");
 
 // A regex read searches this many buffered bytes first; see #findRegex.
 const REGEX_WINDOW = 1024;
@@ -367,37 +369,21 @@ export class BaseIOStream {
     onData: (data: Buffer) => void,
     onError: (error: Error) => void,
   ): Buffer | null {
-    let error: Error | null = this.#startReadUntil(delimiter, options);
-    if (error === null) {
-      const end = this.#findReadEnd();
-      if (end >= 0) {
-        const result = this.#takeResult(end) as Buffer;
-        if (this.#paused) this.#updateFlow();
-        return result;
-      }
-      if (end === UNSATISFIABLE) {
-        const close = this.#readCloseOnMaxBytes;
-        error = this.#unsatisfiableError();
-        this.#resetRead();
-        if (close) this.close(error);
-      } else if (this.#closed) {
-        this.#resetRead();
-        error = new StreamClosedError(this.error);
-      } else if (this.#size > this.maxBufferSize) {
-        this.#resetRead();
-        error = new StreamClosedError(this.#bufferFull());
-      } else {
-        this.#readPromise = CALLBACK_READ;
-        this.#readResolve = onData;
-        this.#readErrorCallback = onError;
-        this.#readReject = this.#deferReadError;
-        if (this.#paused) this.#updateFlow();
-        return null;
-      }
+    const problem = this.#startReadUntil(delimiter, options);
+    const result = problem ?? this.#readFromBuffer();
+    if (result === WAIT) {
+      this.#readPromise = CALLBACK_READ;
+      this.#readResolve = onData;
+      this.#readErrorCallback = onError;
+      this.#readReject = this.#deferReadError;
+      if (this.#paused) this.#updateFlow();
+      return null;
     }
-    const failure = error;
-    queueMicrotask(() => onError(failure));
-    return null;
+    if (result instanceof Error) {
+      queueMicrotask(() => onError(result));
+      return null;
+    }
+    return result as Buffer;
   }
 
   /**
@@ -560,26 +546,44 @@ export class BaseIOStream {
 
   /** Serves the read just started from the buffer if possible, else leaves it pending. */
   #tryInlineRead(): Promise<any> {
+    const result = this.#readFromBuffer();
+    if (result === WAIT) {
+      const promise = new Promise<any>(this.#readExecutor);
+      this.#readPromise = promise;
+      if (this.#paused) this.#updateFlow();
+      return promise;
+    }
+    return result instanceof Error ? rejected(result) : Promise.resolve(result);
+  }
+
+  /**
+   * Serves the read just started from the buffer: its result, the error that ends it (the
+   * read is cleared), or WAIT when it must wait for data.
+   */
+  #readFromBuffer(): Buffer | number | Error | typeof WAIT {
     const end = this.#findReadEnd();
     if (end >= 0) {
       const result = this.#takeResult(end);
       if (this.#paused) this.#updateFlow();
-      return Promise.resolve(result);
+      return result;
     }
-    if (end === UNSATISFIABLE) return this.#failUnsatisfiable();
+    if (end === UNSATISFIABLE) {
+      const close = this.#readCloseOnMaxBytes;
+      const error = this.#unsatisfiableError();
+      this.#resetRead();
+      if (close) this.close(error);
+      return error;
+    }
     if (this.#closed) {
       this.#resetRead();
-      return rejected(new StreamClosedError(this.error));
+      return new StreamClosedError(this.error);
     }
     if (this.#size > this.maxBufferSize) {
       // Buffered beyond the limit already (read ahead for an earlier read) and still short.
       this.#resetRead();
-      return rejected(new StreamClosedError(this.#bufferFull()));
+      return new StreamClosedError(this.#bufferFull());
     }
-    const promise = new Promise<any>(this.#readExecutor);
-    this.#readPromise = promise;
-    if (this.#paused) this.#updateFlow();
-    return promise;
+    return WAIT;
   }
 
   /**
@@ -935,14 +939,6 @@ export class BaseIOStream {
       genLog.info("Unsatisfiable read, closing connection: %s", error.message);
     }
     return error;
-  }
-
-  #failUnsatisfiable(): Promise<never> {
-    const close = this.#readCloseOnMaxBytes;
-    const error = this.#unsatisfiableError();
-    this.#resetRead();
-    if (close) this.close(error);
-    return rejected(error);
   }
 
   /** Closes the stream because a read needs more than maxBufferSize bytes. */

@@ -15,6 +15,7 @@ import {
   HTTPOutputError,
   HTTPServerRequest,
   isHTTPServerConnectionDelegate,
+  isValidHostHeader,
   parseContentRange,
   parseCookie,
   parseRequestRange,
@@ -252,6 +253,18 @@ test("an HTTP/1.1 request needs a valid, single Host", () => {
   assert.equal(r.hostName, "example.com");
   assert.equal(request(["GET", "/", "HTTP/1.1"], { Host: "[::1]:80" }).hostName, "[::1]");
   assert.equal(request(["GET", "/", "HTTP/1.1"], { Host: "" }).host, "");
+});
+
+test("isValidHostHeader accepts host[:port] and refuses the rest, whatever it saw before", () => {
+  for (const host of ["example.com", "Example.COM:8080", "[::1]:80", "a%20b", ""]) {
+    assert.equal(isValidHostHeader(host), true, host);
+    // A repeated value (the cached case) gets the same answer.
+    assert.equal(isValidHostHeader(host), true, host);
+  }
+  for (const host of ["foo bar", "a/b", "a%zz", "a.com,b.com", "h\u00e9", "x\r\n"]) {
+    assert.equal(isValidHostHeader(host), false, host);
+    assert.equal(isValidHostHeader(host), false, host);
+  }
 });
 
 test("path, query and arguments come from the uri", () => {
