@@ -163,34 +163,60 @@ const CHUNK_SIZE_RE =
 const CRLF = Buffer.from("\r\n");
 
 /**
- * Parses a request line, `method SP target SP HTTP/1.d` (RFC 9112 §3), by hand rather than
- * with a regex match array per request: a token method, a target of visible bytes (obs-text
- * allowed; no CTL, SP or DEL), one SP each side. Null when malformed.
+ * Parses a request line, `method SP target SP HTTP/1.d` (RFC 9112 §3), found at
+ * text[start, end), by hand rather than with a regex match array per request: a token method,
+ * a target of visible bytes (obs-text allowed; no CTL, SP or DEL), one SP each side. Null when
+ * malformed.
  */
-function parseRequestLine(line: string): RequestStartLine | null {
-  const n = line.length;
-  const sp1 = line.indexOf(" ");
+function parseRequestLine(text: string, start: number, end: number): RequestStartLine | null {
+  const sp1 = text.indexOf(" ", start);
   // At least one byte of target between the two spaces, and " HTTP/1.d" (9 bytes) at the end.
-  const sp2 = n - 9;
-  if (sp1 <= 0 || sp2 <= sp1 + 1) return null;
-  if (line.charCodeAt(sp2) !== 32 || !line.startsWith("HTTP/1.", sp2 + 1)) return null;
-  const minor = line.charCodeAt(n - 1);
+  const sp2 = end - 9;
+  if (sp1 <= start || sp2 <= sp1 + 1) return null;
+  if (
+    text.charCodeAt(sp2) !== 32 ||
+    text.charCodeAt(sp2 + 1) !== 72 || // H
+    text.charCodeAt(sp2 + 2) !== 84 || // T
+    text.charCodeAt(sp2 + 3) !== 84 || // T
+    text.charCodeAt(sp2 + 4) !== 80 || // P
+    text.charCodeAt(sp2 + 5) !== 47 || // /
+    text.charCodeAt(sp2 + 6) !== 49 || // 1
+    text.charCodeAt(sp2 + 7) !== 46 // .
+  ) {
+    return null;
+  }
+  const minor = text.charCodeAt(end - 1);
   if (minor < 48 || minor > 57) return null;
   for (let i = sp1 + 1; i < sp2; i++) {
-    const c = line.charCodeAt(i);
+    const c = text.charCodeAt(i);
     if (c <= 0x20 || c === 0x7f) return null;
   }
   // The common methods as constants: no new string (or check) per request for them.
   let method: string;
-  if (sp1 === 3 && line.startsWith("GET")) method = "GET";
-  else if (sp1 === 4 && line.startsWith("POST")) method = "POST";
-  else {
-    method = line.slice(0, sp1);
+  const methodLength = sp1 - start;
+  const c0 = text.charCodeAt(start);
+  if (
+    methodLength === 3 &&
+    c0 === 71 && // G
+    text.charCodeAt(start + 1) === 69 && // E
+    text.charCodeAt(start + 2) === 84 // T
+  ) {
+    method = "GET";
+  } else if (
+    methodLength === 4 &&
+    c0 === 80 && // P
+    text.charCodeAt(start + 1) === 79 && // O
+    text.charCodeAt(start + 2) === 83 && // S
+    text.charCodeAt(start + 3) === 84 // T
+  ) {
+    method = "POST";
+  } else {
+    method = text.slice(start, sp1);
     if (!isToken(method)) return null;
   }
   return new RequestStartLine(
     method,
-    line.slice(sp1 + 1, sp2),
+    text.slice(sp1 + 1, sp2),
     minor === 48 ? "HTTP/1.0" : "HTTP/1.1",
   );
 }
@@ -202,6 +228,8 @@ const CRLF_CRLF = Buffer.from("\r\n\r\n");
 const LAST_CHUNK = Buffer.from("0\r\n\r\n");
 const CONTINUE_RESPONSE = Buffer.from("HTTP/1.1 100 Continue\r\n\r\n");
 const PARTIAL = { partial: true } as const;
+/** Bodies up to this size go out in one string with their head (see writeHeaders). */
+const SMALL_BODY = 1024;
 
 function trimOws(s: string): string {
   let start = 0;
@@ -211,11 +239,23 @@ function trimOws(s: string): string {
   return start === 0 && end === s.length ? s : s.slice(start, end);
 }
 
-/** Parsed header block: the start line and the headers. */
+/**
+ * Parsed header block: its latin-1 text, where the start line is in it, and the headers.
+ * The start line stays a range of the text, parsed in place (no string of its own).
+ */
 interface ParsedHead {
-  startLine: string;
+  text: string;
+  start: number;
+  startEnd: number;
   headers: HTTPHeaders;
 }
+
+/** The start line of a parsed head, as a string (for messages and the status line). */
+function startLineOf(head: ParsedHead, limit = Infinity): string {
+  return head.text.slice(head.start, Math.min(head.startEnd, head.start + limit));
+}
+
+const LENIENT_BLOCK_END = /\r?\n\r?\n$/;
 
 /**
  * Parses a header block read up to and including its terminator. Throws
@@ -226,44 +266,53 @@ function parseHead(
   params: ResolvedParameters,
   isRequest: boolean,
 ): ParsedHead | null {
-  let text = data.toString("latin1");
+  const text = data.toString("latin1");
+  // The header lines end at `end`, before the blank line.
+  let end: number;
   if (params.lenient) {
     // The scan stopped at LF LF (or CRLF variants), or early at a bare CR.
-    if (!/\r?\n\r?\n$/.test(text) || /\r[^\n]/.test(text)) {
-      throw inputError("bare CR in the header block");
-    }
-    text = text.replace(/\r?\n\r?\n$/, "");
+    const blockEnd = LENIENT_BLOCK_END.exec(text);
+    if (blockEnd === null || /\r[^\n]/.test(text)) throw inputError("bare CR in the header block");
+    end = blockEnd.index;
   } else {
     // Read to CRLF CRLF. A bare LF or CR inside is refused below: after the start line by
-    // its own check, in header lines by HTTPHeaders.parse, in the start line by its regex.
-    if (!text.endsWith("\r\n\r\n")) throw inputError("bare CR or LF in the header block");
-    text = text.slice(0, -4);
+    // its own check, in header lines by HTTPHeaders.parseBytes, in the start line by its parser.
+    const n = data.length;
+    if (
+      n < 4 ||
+      data[n - 4] !== 13 ||
+      data[n - 3] !== 10 ||
+      data[n - 2] !== 13 ||
+      data[n - 1] !== 10
+    )
+      throw inputError("bare CR or LF in the header block");
+    end = n - 4;
   }
   // Blank lines some clients send between messages (RFC 9112 §2.2: a server SHOULD ignore
   // at least one).
-  const c0 = text.charCodeAt(0);
-  if (c0 === 13 || c0 === 10) {
-    const stripped = text.replace(params.lenient ? /^(?:\r?\n)+/ : /^(?:\r\n)+/, "");
-    if (text.length - stripped.length > 2 * MAX_LEADING_EMPTY_LINES) {
-      throw inputError("too many empty lines before the message");
-    }
-    text = stripped;
+  let start = 0;
+  for (;;) {
+    if (start + 2 <= end && data[start] === 13 && data[start + 1] === 10) start += 2;
+    else if (params.lenient && start < end && data[start] === 10) start += 1;
+    else break;
   }
-  if (text.length === 0) return null;
-  const eol = text.indexOf("\n");
-  let startLine: string;
-  let rest: string;
+  if (start > 2 * MAX_LEADING_EMPTY_LINES)
+    throw inputError("too many empty lines before the message");
+  if (start === end) return null;
+  let eol = text.indexOf("\n", start);
+  if (eol >= end) eol = -1;
+  let startEnd: number;
+  let headerStart: number;
   if (eol < 0) {
-    startLine = text;
-    rest = "";
+    startEnd = end;
+    headerStart = end;
   } else {
-    if (!params.lenient && text.charCodeAt(eol - 1) !== 13) {
-      throw inputError("bare LF in the header block");
-    }
-    startLine = text.slice(0, text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol);
-    rest = text.slice(eol + 1);
+    const cr = eol > start && data[eol - 1] === 13;
+    if (!params.lenient && !cr) throw inputError("bare LF in the header block");
+    startEnd = cr ? eol - 1 : eol;
+    headerStart = eol + 1;
   }
-  if (isRequest && startLine.length > params.maxRequestLineSize) {
+  if (isRequest && startEnd - start > params.maxRequestLineSize) {
     throw inputError("request line too long", 414);
   }
   // One pass validates names (tokens) and values (no CTL but HTAB), refuses a leading space,
@@ -271,11 +320,14 @@ function parseHead(
   // Requests: obs-fold refused (hostile-inputs 11). Responses: a user agent replaces obs-fold
   // with SP (RFC 9112 §5.2, Tornado's test_multi_line_headers); HTTPHeaders never folds the
   // framing headers (Content-Length, Transfer-Encoding, Host).
-  const headers = HTTPHeaders.parse(
-    rest,
+  const headers = HTTPHeaders.parseBytes(
+    data,
+    text,
+    headerStart,
+    end,
     isRequest ? params.requestHeaderOptions : params.responseHeaderOptions,
   );
-  return { startLine, headers };
+  return { text, start, startEnd, headers };
 }
 
 /** Reads `Content-Length` strictly: digits only, equal duplicates folded, no overflow. */
@@ -709,17 +761,17 @@ export class HTTP1Connection implements HTTPConnection {
       let version11: boolean;
       let code = 0;
       if (this.isClient) {
-        const m = STATUS_LINE_RE.exec(head.startLine);
+        const m = STATUS_LINE_RE.exec(startLineOf(head));
         if (m === null)
-          throw inputError(`malformed status line ${JSON.stringify(head.startLine.slice(0, 64))}`);
+          throw inputError(`malformed status line ${JSON.stringify(startLineOf(head, 64))}`);
         code = Number(m[2]);
         version11 = m[1] !== "0";
         startLine = new ResponseStartLine(`HTTP/1.${m[1]}`, code, m[3] ?? "");
         this.#responseStartLine = startLine;
       } else {
-        const request = parseRequestLine(head.startLine);
+        const request = parseRequestLine(head.text, head.start, head.startEnd);
         if (request === null)
-          throw inputError(`malformed request line ${JSON.stringify(head.startLine.slice(0, 64))}`);
+          throw inputError(`malformed request line ${JSON.stringify(startLineOf(head, 64))}`);
         version11 = request.version === "HTTP/1.1";
         startLine = request;
         this.#requestStartLine = request;
@@ -1123,28 +1175,28 @@ export class HTTP1Connection implements HTTPConnection {
     const stream = this.#stream;
     if (stream === null || stream.closed()) return closedWrite();
     const body = chunk === undefined ? undefined : toBuffer(chunk);
-    if (body === undefined || body.length === 0) return this.#write(Buffer.from(head, "latin1"));
+    if (body === undefined || body.length === 0) return this.#write(head);
     this.#countBody(body);
-    // One buffer for head and first chunk: a single write, a single packet.
-    const headLength = head.length; // latin1: one byte per character
-    let data: Buffer;
-    if (this.#chunkingOutput) {
-      const size = `${body.length.toString(16)}\r\n`;
-      data = Buffer.allocUnsafe(headLength + size.length + body.length + 2);
-      data.write(head + size, 0, "latin1");
-      body.copy(data, headLength + size.length);
-      data[data.length - 2] = 13;
-      data[data.length - 1] = 10;
+    if (this.#chunkingOutput) head += `${body.length.toString(16)}\r\n`;
+    let pending: Promise<void>;
+    if (body.length <= SMALL_BODY) {
+      // One latin1 string for head and body: no Buffer to make, and the socket writes a
+      // short string from its own storage. Latin1 maps each byte to one character and back.
+      head += body.toString("latin1");
+      pending = this.#write(this.#chunkingOutput ? `${head}\r\n` : head);
     } else {
-      data = Buffer.allocUnsafe(headLength + body.length);
-      data.write(head, 0, "latin1");
-      body.copy(data, headLength);
+      // Head and body as two writes of one batch: one writev, the body not copied.
+      this.#write(head).catch(ignore);
+      pending = this.#write(body);
+      if (this.#chunkingOutput) pending = this.#write(CRLF);
     }
-    return this.#write(data);
+    return pending;
   }
 
-  #write(data: Buffer): Promise<void> {
-    const pending = this.#stream!.write(data);
+  /** Writes bytes, or a string of latin1 characters (one byte each). */
+  #write(data: Buffer | string): Promise<void> {
+    const pending =
+      typeof data === "string" ? this.#stream!.write(data, "latin1") : this.#stream!.write(data);
     this.#pendingWrite = pending;
     return pending;
   }

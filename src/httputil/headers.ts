@@ -175,6 +175,50 @@ for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl
   TCHAR[c.charCodeAt(0)] = 1;
 }
 
+// The same as byte tables over 0–255 for the byte parser (parseBytes): token bytes, and the
+// bytes a field value may hold (HTAB, SP, visible ASCII, obs-text).
+const TCHAR_BYTE = new Uint8Array(256);
+TCHAR_BYTE.set(TCHAR);
+const FIELD_BYTE = new Uint8Array(256);
+FIELD_BYTE.fill(1, 0x20, 0x7f);
+FIELD_BYTE.fill(1, 0x80, 0x100);
+FIELD_BYTE[0x09] = 1;
+
+// The common names by length, first and last byte (ASCII-lowercased), with their lowercased
+// bytes: parseBytes recognises them without making a string, and keys its map with the
+// constant, whose hash V8 keeps.
+const KNOWN_NAMES = new Map<number, { name: string; lower: Uint8Array }[]>();
+for (const name of COMMON_HEADER_NAMES) {
+  const lower = Buffer.from(name.toLowerCase(), "latin1");
+  const key = knownNameKey(lower.length, lower[0]!, lower[lower.length - 1]!);
+  const list = KNOWN_NAMES.get(key);
+  if (list === undefined) KNOWN_NAMES.set(key, [{ name, lower }]);
+  else list.push({ name, lower });
+}
+
+function knownNameKey(length: number, first: number, last: number): number {
+  return (length << 16) | ((first | 0x20) << 8) | (last | 0x20);
+}
+
+/**
+ * The constant for a common header name in bytes[start, end), matched regardless of case;
+ * undefined for others. The bytes must be token bytes (for which OR-ing 0x20 lowercases
+ * letters and keeps digits and `-`).
+ */
+function knownHeaderName(bytes: Uint8Array, start: number, end: number): string | undefined {
+  const length = end - start;
+  const list = KNOWN_NAMES.get(knownNameKey(length, bytes[start]!, bytes[end - 1]!));
+  if (list === undefined) return undefined;
+  next: for (let k = 0; k < list.length; k++) {
+    const lower = list[k]!.lower;
+    for (let j = 1; j < length - 1; j++) {
+      if ((bytes[start + j]! | 0x20) !== lower[j]) continue next;
+    }
+    return list[k]!.name;
+  }
+  return undefined;
+}
+
 /**
  * The normalised form of `name` if it is a token, else null. One pass checks both; a name
  * already in Http-Header-Case (what most clients send) is returned as is, with no cache
@@ -230,6 +274,18 @@ export interface HeaderParseOptions {
 /** Default of {@link HeaderParseOptions.maxHeaders}. */
 export const DEFAULT_MAX_HEADERS = 1000;
 
+function checkedMaxHeaders(options: HeaderParseOptions | undefined): number {
+  const maxHeaders = options?.maxHeaders ?? DEFAULT_MAX_HEADERS;
+  if (!Number.isSafeInteger(maxHeaders) || maxHeaders < 0) {
+    throw new RangeError(`maxHeaders must be a non-negative integer, not ${String(maxHeaders)}`);
+  }
+  return maxHeaders;
+}
+
+function tooManyHeaders(maxHeaders: number): HTTPInputError {
+  return new HTTPInputError(`Too many header fields (more than ${maxHeaders})`, { status: 431 });
+}
+
 // Parse option for multipart part headers: UTF-8 text rules instead of latin-1 bytes. A symbol
 // so that only parsePartHeaders (below) can set it.
 const TEXT_MODE: unique symbol = Symbol("httputil.textMode");
@@ -273,6 +329,8 @@ export class HTTPHeaders implements Iterable<[string, string]> {
   #fields: Map<string, string[]>;
   // The name the last add() went to: obs-fold continuation lines extend its last value.
   #lastKey: string | null;
+  // While parsing: whether the last line parsed added a field (for the maxHeaders count).
+  #added = false;
 
   /**
    * @param init - another `HTTPHeaders` (copied), `[name, value]` pairs (each one added, so
@@ -318,46 +376,110 @@ export class HTTPHeaders implements Iterable<[string, string]> {
    * @throws RangeError for a `maxHeaders` that is not a non-negative integer.
    */
   static parse(text: string | Buffer, options?: HeaderParseOptions): HTTPHeaders {
-    const h = new HTTPHeaders();
-    if (typeof text !== "string") text = text.toString("latin1");
-    const opts = options as InternalParseOptions | undefined;
-    const maxHeaders = opts?.maxHeaders ?? DEFAULT_MAX_HEADERS;
-    if (!Number.isSafeInteger(maxHeaders) || maxHeaders < 0) {
-      throw new RangeError(`maxHeaders must be a non-negative integer, not ${String(maxHeaders)}`);
+    if (typeof text !== "string") {
+      return HTTPHeaders.parseBytes(text, text.toString("latin1"), 0, text.length, options);
     }
+    const h = new HTTPHeaders();
+    const opts = options as InternalParseOptions | undefined;
+    const maxHeaders = checkedMaxHeaders(opts);
     const allowBareLf = opts?.allowBareLf ?? true;
     const allowObsFold = opts?.allowObsFold ?? true;
     const textMode = opts?.[TEXT_MODE] === true;
     const n = text.length;
     let count = 0;
-    let start = 0;
-    while (start <= n) {
-      const lf = text.indexOf("\n", start);
-      let end: number;
-      let next: number;
-      if (lf === -1) {
-        // The last line may lack a terminator. A CR left at its end stays in the value and
-        // fails validation: a bare CR never ends a line.
-        end = n;
-        next = n + 1;
-      } else {
-        next = lf + 1;
-        if (lf > start && text.charCodeAt(lf - 1) === 0x0d) {
-          end = lf - 1;
-        } else {
-          if (!allowBareLf) throw new HTTPInputError("Header line ends with a bare LF");
-          end = lf;
-        }
-      }
-      if (h.#parseRange(text, start, end, textMode, allowObsFold) && ++count > maxHeaders) {
-        throw new HTTPInputError(`Too many header fields (more than ${maxHeaders})`, {
-          status: 431,
-        });
-      }
-      start = next;
+    for (let start = 0; start <= n;) {
+      start = h.#parseLineAt(text, start, n, textMode, allowBareLf, allowObsFold);
+      if (h.#added && ++count > maxHeaders) throw tooManyHeaders(maxHeaders);
     }
     h.#lastKey = null;
     return h;
+  }
+
+  /**
+   * Parses the header block `bytes[start, end)` as {@link HTTPHeaders.parse} parses its
+   * latin-1 text, with the same results and errors. `text` is that decoding, at the same
+   * offsets (the values are sliced from it). @internal (HTTP1Connection)
+   *
+   * Lines are scanned as bytes, and common names are recognised from their bytes, so that
+   * most fields cost no name string and key the map with a constant; a line that is anything
+   * but a well-formed `name: value` goes to the text parser, which says what is wrong with it.
+   */
+  static parseBytes(
+    bytes: Uint8Array,
+    text: string,
+    start: number,
+    end: number,
+    options?: HeaderParseOptions,
+  ): HTTPHeaders {
+    const h = new HTTPHeaders();
+    const maxHeaders = checkedMaxHeaders(options);
+    const allowBareLf = options?.allowBareLf ?? true;
+    const allowObsFold = options?.allowObsFold ?? true;
+    let count = 0;
+    for (let i = start; i <= end;) {
+      let p = i;
+      while (p < end && TCHAR_BYTE[bytes[p]!] === 1) p++;
+      const nameEnd = p;
+      let next = -1;
+      if (p > i && p < end && bytes[p] === 0x3a) {
+        p++;
+        while (p < end && (bytes[p] === 0x20 || bytes[p] === 0x09)) p++;
+        const valueStart = p;
+        while (p < end && FIELD_BYTE[bytes[p]!] === 1) p++;
+        // p is at the end of the block or at the first byte a value cannot hold.
+        if (p === end) next = end + 1;
+        else if (bytes[p] === 0x0d && p + 1 < end && bytes[p + 1] === 0x0a) next = p + 2;
+        else if (bytes[p] === 0x0a && allowBareLf) next = p + 1;
+        if (next !== -1) {
+          while (p > valueStart && (bytes[p - 1] === 0x20 || bytes[p - 1] === 0x09)) p--;
+          const key =
+            knownHeaderName(bytes, i, nameEnd) ?? tokenToHeaderName(text.slice(i, nameEnd))!;
+          h.#append(key, text.slice(valueStart, p));
+          h.#added = true;
+        }
+      }
+      // Anything else (blank, folded or malformed line, a bare LF or CR): the text parser.
+      if (next === -1) next = h.#parseLineAt(text, i, end, false, allowBareLf, allowObsFold);
+      if (h.#added && ++count > maxHeaders) throw tooManyHeaders(maxHeaders);
+      i = next;
+    }
+    h.#lastKey = null;
+    return h;
+  }
+
+  /**
+   * Parses the line of text[start, blockEnd) that starts at `start`: finds and checks its
+   * end, then parses it (#added says whether it added a field). Returns where the next line
+   * starts (blockEnd + 1 after the last).
+   */
+  #parseLineAt(
+    text: string,
+    start: number,
+    blockEnd: number,
+    textMode: boolean,
+    allowBareLf: boolean,
+    allowObsFold: boolean,
+  ): number {
+    let lf = text.indexOf("\n", start);
+    if (lf >= blockEnd) lf = -1;
+    let end: number;
+    let next: number;
+    if (lf === -1) {
+      // The last line may lack a terminator. A CR left at its end stays in the value and
+      // fails validation: a bare CR never ends a line.
+      end = blockEnd;
+      next = blockEnd + 1;
+    } else {
+      next = lf + 1;
+      if (lf > start && text.charCodeAt(lf - 1) === 0x0d) {
+        end = lf - 1;
+      } else {
+        if (!allowBareLf) throw new HTTPInputError("Header line ends with a bare LF");
+        end = lf;
+      }
+    }
+    this.#added = this.#parseRange(text, start, end, textMode, allowObsFold);
+    return next;
   }
 
   /**

@@ -14,6 +14,7 @@ import {
   ResponseStartLine,
   responses,
 } from "../../src/httputil.js";
+import { seededRandom } from "../helpers/random.js";
 
 function inputError(pattern?: RegExp): (error: unknown) => boolean {
   return (error) => {
@@ -296,6 +297,94 @@ test("the parser's fast name path agrees with normalizeHeaderName on every shape
     added.add(name, "v");
     assert.deepEqual([...added.keys()], [normalizeHeaderName(name)], name);
   }
+});
+
+test("parsing bytes and parsing their latin-1 text agree on every block, good or bad", () => {
+  // The byte parser (the server's) must accept exactly what the text parser accepts, with the
+  // same fields, and refuse the rest with the same status. Blocks mix well-formed lines,
+  // common and unknown names in any case, folds, bare CR and LF, CTLs, obs-text and colons.
+  const random = seededRandom(0x4e4144);
+  const pieces = [
+    "Host",
+    "host",
+    "HOST",
+    "Content-Length",
+    "content-length",
+    "Transfer-Encoding",
+    "X-Custom",
+    "x-custom",
+    "Sec-Ch-Ua",
+    "ETag",
+    "Etag",
+    "Te",
+    "A",
+    "a_b",
+    "Dnt",
+    "Hostx",
+    ":",
+    ": ",
+    " ",
+    "\t",
+    "\r\n",
+    "\n",
+    "\r",
+    "\r\n ",
+    "\r\n\t",
+    "value",
+    "1",
+    "0,0",
+    "\x00",
+    "\x7f",
+    "\x01",
+    "\xe9",
+    "\xff",
+    "@",
+    "(",
+    "é",
+    ",",
+  ];
+  const choose = () => pieces[Math.floor(random() * pieces.length)]!;
+  const outcome = (parse: () => HTTPHeaders): string => {
+    try {
+      return JSON.stringify([...parse().getAll()]);
+    } catch (error) {
+      assert.ok(error instanceof HTTPInputError, String(error));
+      return `error ${error.status}`;
+    }
+  };
+  let accepted = 0;
+  for (let i = 0; i < 20_000; i++) {
+    let text = "";
+    const lines = 1 + Math.floor(random() * 4);
+    for (let l = 0; l < lines; l++) {
+      if (random() < 0.8) text += `${choose()}: ${choose()}${random() < 0.3 ? choose() : ""}\r\n`;
+      else for (let k = 0, n = 1 + Math.floor(random() * 5); k < n; k++) text += choose();
+    }
+    const bytes = Buffer.from(text, "latin1");
+    for (const options of [
+      { allowBareLf: false, allowObsFold: false, maxHeaders: 3 },
+      { allowBareLf: true, allowObsFold: true },
+    ]) {
+      const expected = outcome(() => HTTPHeaders.parse(text, options));
+      // A block inside a larger buffer, as the server has it: the text runs past its end.
+      const padded = Buffer.concat([
+        Buffer.from("GET / HTTP/1.1\r\n"),
+        bytes,
+        Buffer.from("\r\n\r\n"),
+      ]);
+      const got = outcome(() =>
+        HTTPHeaders.parseBytes(padded, padded.toString("latin1"), 16, 16 + bytes.length, options),
+      );
+      assert.equal(got, expected, `block ${JSON.stringify(text)} with ${JSON.stringify(options)}`);
+      assert.equal(
+        outcome(() => HTTPHeaders.parse(bytes, options)),
+        expected,
+      );
+      if (!expected.startsWith("error")) accepted++;
+    }
+  }
+  // The generator must reach both sides.
+  assert.ok(accepted > 5_000 && accepted < 35_000, `accepted ${accepted}`);
 });
 
 test("get, set, has, delete, getList and iteration behave like a multi-valued Map", () => {
