@@ -370,15 +370,15 @@ function isChunked(headers: HTTPHeaders, version11: boolean): boolean {
   return true;
 }
 
-function connectionTokens(headers: HTTPHeaders): string[] {
-  const out: string[] = [];
-  for (const value of headers.getList("Connection")) {
-    for (const t of value.split(",")) {
-      const token = trimOws(t).toLowerCase();
-      if (token) out.push(token);
+/** True if the `Connection` header lists `token` (lower case), in any case. */
+function hasConnectionToken(headers: HTTPHeaders, token: string): boolean {
+  const values = headers.getList("Connection");
+  for (let i = 0; i < values.length; i++) {
+    for (const t of values[i]!.split(",")) {
+      if (trimOws(t).toLowerCase() === token) return true;
     }
   }
-  return out;
+  return false;
 }
 
 function isQuietStreamError(error: unknown): boolean {
@@ -791,7 +791,7 @@ export class HTTP1Connection implements HTTPConnection {
         expectContinue = version11 && this.#checkExpect(headers);
       } else {
         // Responses to HEAD and 1xx/204/304 have no body; TE/CL on them is handled below.
-        this.#disconnectOnFinish = connectionTokens(headers).includes("close") || !version11;
+        this.#disconnectOnFinish = hasConnectionToken(headers, "close") || !version11;
       }
 
       needDelegateClose = true;
@@ -940,15 +940,14 @@ export class HTTP1Connection implements HTTPConnection {
     contentLength: number | null,
   ): boolean {
     if (this.params.noKeepAlive) return false;
-    const tokens = connectionTokens(headers);
-    if (startLine.version === "HTTP/1.1") return !tokens.includes("close");
+    if (startLine.version === "HTTP/1.1") return !hasConnectionToken(headers, "close");
     if (
       contentLength !== null ||
       chunked ||
       startLine.method === "HEAD" ||
       startLine.method === "GET"
     ) {
-      return tokens.includes("keep-alive");
+      return hasConnectionToken(headers, "keep-alive");
     }
     return false;
   }
@@ -1143,7 +1142,7 @@ export class HTTP1Connection implements HTTPConnection {
         !version11 &&
         !this.#disconnectOnFinish &&
         this.#requestHeaders !== null &&
-        connectionTokens(this.#requestHeaders).includes("keep-alive")
+        hasConnectionToken(this.#requestHeaders, "keep-alive")
       ) {
         headers.set("Connection", "Keep-Alive");
       }

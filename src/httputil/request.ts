@@ -145,7 +145,12 @@ let lastHostName = "";
  * (a comma means several hosts joined by a proxy, as ambiguous as two Host lines).
  */
 export function isValidHostHeader(host: string): boolean {
-  if (host === lastGoodHost) return true;
+  if (host === lastGoodHost) {
+    // Keep the newest string: the request's own check of the same value is then an identity
+    // comparison rather than one of characters.
+    lastGoodHost = host;
+    return true;
+  }
   if (!HOST_RE.test(host) || host.includes(",")) return false;
   lastGoodHost = host;
   return true;
