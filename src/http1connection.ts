@@ -431,7 +431,7 @@ export class ConnectionTimer {
       return;
     }
     this.#target = target;
-    const deadline = performance.now() + ms;
+    const deadline = scheduler.now() + ms;
     this.#deadline = deadline;
     if (this.#timer === null) this.#start(ms, deadline);
     else if (deadline < this.#timerDeadline) {
@@ -1408,6 +1408,8 @@ class RequestScheduler {
   #lastArrival = 0;
   /** Turns started in this turn of the loop; the clock is read every few. */
   #started = 0;
+  /** The clock as last read in this turn of the loop (see now()). */
+  #latest = 0;
   #queue: (() => void)[] = [];
   #head = 0;
   #scheduled = false;
@@ -1419,6 +1421,7 @@ class RequestScheduler {
     if (this.#since === 0) {
       const now = performance.now();
       this.#since = now;
+      this.#latest = now;
       this.#budget =
         now - this.#lastArrival < ARRIVALS_WINDOW_MS
           ? LOOP_TURN_BUDGET_MS
@@ -1429,7 +1432,19 @@ class RequestScheduler {
     }
     // A clock read costs as much as a small part of a request: look every fourth turn.
     if ((++this.#started & 3) !== 0) return true;
-    return performance.now() - this.#since < this.#budget;
+    const now = performance.now();
+    this.#latest = now;
+    return now - this.#since < this.#budget;
+  }
+
+  /**
+   * performance.now(), or within a turn of the loop that started connections' turns, the
+   * clock as the scheduler last read it (at most a few turns ago): for connection timers,
+   * which then cost no clock read per request. Such a deadline may come early by the time
+   * those few turns took; timeouts are in seconds, as coarse as node:http's.
+   */
+  now(): number {
+    return this.#since === 0 ? performance.now() : this.#latest;
   }
 
   /** A connection arrived: keep turns of the loop short for a while. */
@@ -1454,11 +1469,21 @@ class RequestScheduler {
     this.#scheduled = false;
     const queue = this.#queue;
     const since = performance.now();
+    // Turns resumed here see this clock in now().
+    this.#since = since;
+    this.#latest = since;
     const budget =
-      performance.now() - this.#lastArrival < ARRIVALS_WINDOW_MS
+      since - this.#lastArrival < ARRIVALS_WINDOW_MS
         ? LOOP_TURN_BUDGET_MS
         : SETTLED_LOOP_TURN_BUDGET_MS;
-    while (this.#head < queue.length && performance.now() - since < budget) {
+    // The clock is read every fourth turn, as in admit().
+    let served = 0;
+    while (this.#head < queue.length) {
+      if ((++served & 3) === 0) {
+        const now = performance.now();
+        this.#latest = now;
+        if (now - since >= budget) break;
+      }
       const resume = queue[this.#head]!;
       queue[this.#head++] = ignore;
       try {
