@@ -26,7 +26,7 @@ import { performance } from "node:perf_hooks";
 import type { IOStream } from "./iostream.js";
 import { StreamClosedError, UnsatisfiableReadError } from "./iostream.js";
 import { appLog, genLog } from "./log.js";
-import { GzipDecompressor } from "./util.js";
+import { GzipDecompressor, latin1 } from "./util.js";
 import {
   type HeaderParseOptions,
   HTTPHeaders,
@@ -42,6 +42,7 @@ import {
   type HTTPMessageDelegate,
   type HTTPServerConnectionDelegate,
 } from "./httputil.js";
+import { parseHeaderBytes } from "./httputil/headers.js";
 
 /** Options of an {@link HTTP1Connection}; every limit has a default. */
 export interface HTTP1ConnectionParameters {
@@ -221,7 +222,10 @@ function parseRequestLine(text: string, start: number, end: number): RequestStar
   );
 }
 
-const CR_LF_NUL_RE = /[\r\n\0]/;
+// What a header value may not hold on the way out: CR, LF or NUL, which would split the line,
+// and characters above U+00FF, which latin-1 cannot carry (writing keeps only their low byte,
+// so U+010D U+010A would go out as CR LF).
+const UNWRITABLE_IN_VALUE_RE = /[\r\n\0\u0100-\uffff]/;
 /** Strict end of a header block, stopping early at a bare LF or CR (the client's scan). */
 const STRICT_HEADER_END = /\r\n\r\n|(?:^|[^\r])\n|\r[^\n]/;
 const CRLF_CRLF = Buffer.from("\r\n\r\n");
@@ -266,7 +270,7 @@ function parseHead(
   params: ResolvedParameters,
   isRequest: boolean,
 ): ParsedHead | null {
-  const text = data.toString("latin1");
+  const text = latin1(data);
   // The header lines end at `end`, before the blank line.
   let end: number;
   if (params.lenient) {
@@ -320,7 +324,7 @@ function parseHead(
   // Requests: obs-fold refused (hostile-inputs 11). Responses: a user agent replaces obs-fold
   // with SP (RFC 9112 §5.2, Tornado's test_multi_line_headers); HTTPHeaders never folds the
   // framing headers (Content-Length, Transfer-Encoding, Host).
-  const headers = HTTPHeaders.parseBytes(
+  const headers = parseHeaderBytes(
     data,
     text,
     headerStart,
@@ -489,6 +493,7 @@ export class HTTP1Connection implements HTTPConnection {
   readonly #timer: ConnectionTimer;
   readonly #ownTimer: boolean;
   #timedOut = false;
+  #waitingForDrain = false;
   /** What #readMessage returned, set as it returns (see serveRequest). */
   #outcome: boolean | undefined = undefined;
 
@@ -1109,7 +1114,7 @@ export class HTTP1Connection implements HTTPConnection {
       this.#requestStartLine = request;
       if (!isToken(request.method))
         throw new HTTPOutputError(`invalid method ${JSON.stringify(request.method)}`);
-      if (/[\x00-\x20\x7f]/.test(request.path))
+      if (/[\x00-\x20\x7f\u0100-\uffff]/.test(request.path))
         throw new HTTPOutputError("invalid character in request target");
       head = `${request.method} ${request.path} HTTP/1.1\r\n`;
       this.#chunkingOutput =
@@ -1125,7 +1130,7 @@ export class HTTP1Connection implements HTTPConnection {
         throw new HTTPOutputError(`invalid status code ${code}`);
       }
       const reason = response.reason;
-      if (reason !== "OK" && /[\x00-\x08\x0a-\x1f\x7f]/.test(reason))
+      if (reason !== "OK" && /[\x00-\x08\x0a-\x1f\x7f\u0100-\uffff]/.test(reason))
         throw new HTTPOutputError("invalid character in reason");
       head =
         code === 200 && reason === "OK" ? "HTTP/1.1 200 OK\r\n" : `HTTP/1.1 ${code} ${reason}\r\n`;
@@ -1163,8 +1168,10 @@ export class HTTP1Connection implements HTTPConnection {
     for (const [name, values] of headers.fieldLists()) {
       for (let i = 0; i < values.length; i++) {
         const value = values[i]!;
-        if (CR_LF_NUL_RE.test(value)) {
-          throw new HTTPOutputError(`illegal characters (CR, LF or NUL) in header ${name}`);
+        if (UNWRITABLE_IN_VALUE_RE.test(value)) {
+          throw new HTTPOutputError(
+            `illegal characters (CR, LF, NUL or above U+00FF) in header ${name}`,
+          );
         }
         head += `${name}: ${value}\r\n`;
       }
@@ -1181,7 +1188,7 @@ export class HTTP1Connection implements HTTPConnection {
     if (body.length <= SMALL_BODY) {
       // One latin1 string for head and body: no Buffer to make, and the socket writes a
       // short string from its own storage. Latin1 maps each byte to one character and back.
-      head += body.toString("latin1");
+      head += latin1(body);
       pending = this.#write(this.#chunkingOutput ? `${head}\r\n` : head);
     } else {
       // Head and body as two writes of one batch: one writev, the body not copied.
@@ -1267,18 +1274,28 @@ export class HTTP1Connection implements HTTPConnection {
     if (pending === null || stream === null || stream.writeBufferSize < WRITE_HIGH_WATER_MARK) {
       this.#finishRequest();
     } else {
+      this.#waitingForDrain = true;
       const finishRequest = () => this.#finishRequest();
       pending.then(finishRequest, finishRequest);
     }
   }
 
   #finishRequest(): void {
+    this.#waitingForDrain = false;
     this.#clearCallbacks();
     if (!this.isClient && this.#disconnectOnFinish) {
       this.close();
       return;
     }
     this.#resolveFinish();
+  }
+
+  /**
+   * True while the response is finished but much of it still waits for the kernel, and the
+   * next request waits with it (backpressure). @internal (HTTP1ServerConnection)
+   */
+  get waitingForDrain(): boolean {
+    return this.#waitingForDrain;
   }
 
   /** True once `finish()` was called. */
@@ -1530,6 +1547,8 @@ export class HTTP1ServerConnection {
   #turnLeft = 0;
   /** A head read while the connection waited for its turn; `undefined` when none. */
   #queuedHead: Buffer | undefined = undefined;
+  /** True while the connection waits in the scheduler's queue. */
+  #queued = false;
   #closing = false;
   #ended = false;
   readonly #timer = new ConnectionTimer();
@@ -1585,6 +1604,7 @@ export class HTTP1ServerConnection {
     if (this.#delegate !== null) throw new Error("already serving");
     scheduler.noteArrival();
     this.#delegate = delegate;
+    this.stream.setEndOfInputCallback(() => this.#onEndOfInput());
     this.#serving = new Promise<void>((resolve) => {
       this.#servingResolve = resolve;
     });
@@ -1661,13 +1681,26 @@ export class HTTP1ServerConnection {
     }
     // The head may be a view of the socket's reused read buffer (readUntilNow): keep a copy.
     this.#queuedHead = head === undefined ? undefined : Buffer.from(head);
+    this.#queued = true;
     scheduler.defer(this.#resume);
     return false;
   }
 
+  /**
+   * The peer ended its side. A connection waiting for its turn in the scheduler's queue, or
+   * for its last response to drain, keeps the stream open (true) and answers the requests it
+   * has read in its turns, as it would have without the wait; the stream closes when the
+   * next head read finds the buffer empty. Otherwise (waiting for a request, or for the
+   * application) it closes now, as in Tornado.
+   */
+  #onEndOfInput(): boolean {
+    return this.#queued || this.#current?.waitingForDrain === true;
+  }
+
   /** The scheduler admitted this connection's turn: serve the queued request, go on. */
   #resumeTurn(): void {
-    if (this.#ended) return;
+    if (this.#ended || !this.#queued) return;
+    this.#queued = false;
     const connection = this.#current!;
     const head = this.#queuedHead;
     this.#queuedHead = undefined;

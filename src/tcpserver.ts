@@ -234,6 +234,9 @@ export class TCPServer {
     } else if (this.sslContext !== null) {
       this.#handleBareTLS(socket, address);
     } else {
+      // The peer's FIN does not end our side (Node would, and fail later writes): the stream
+      // closes on it anyway, but an end-of-input callback may answer first.
+      socket.allowHalfOpen = true;
       this.#serve(new IOStream(socket, this.#streamOptions), address);
     }
   }

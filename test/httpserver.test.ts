@@ -7,21 +7,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { connect as tlsConnect } from "node:tls";
-import type { HTTP1Connection } from "../src/http1connection.js";
+import { HTTP1Connection } from "../src/http1connection.js";
 import { HTTPServer } from "../src/httpserver.js";
 import {
   HTTPHeaders,
   type HTTPMessageDelegate,
   type HTTPConnection,
+  HTTPOutputError,
   type HTTPServerRequest,
   ResponseStartLine,
-  type RequestStartLine,
+  RequestStartLine,
 } from "../src/httputil.js";
 import { appLog, genLog } from "../src/log.js";
 import { bindUnixSocket } from "../src/netutil.js";
 import { ExpectLog } from "../src/testing.js";
 import { answerJson, echoOf, listenLocal, startEchoServer } from "./helpers/httpserver.js";
 import { fixture } from "./helpers/paths.js";
+import { streamAndPeer } from "./helpers/network.js";
 import { rawExchange } from "./helpers/rawhttp.js";
 
 const OK = new ResponseStartLine("HTTP/1.1", 200, "OK");
@@ -595,6 +597,57 @@ describe("output framing", () => {
     });
     assert.ok(thrown instanceof Error);
     assert.doesNotMatch(r.data.toString(), /Injected/);
+  });
+});
+
+describe("characters latin-1 cannot carry", () => {
+  test("a header value or reason above U+00FF throws HTTPOutputError and writes nothing", async (t) => {
+    // Written as latin-1, U+010D U+010A would lose their high byte and become CR LF.
+    const thrown: unknown[] = [];
+    const s = await startEchoServer({}, (request) => {
+      const connection = request.connection!;
+      const headers = new HTTPHeaders({ "Content-Length": "2" });
+      headers.set("X-Name", "a\u010d\u010aInjected: 1");
+      for (const [line, h] of [
+        [OK, headers],
+        [new ResponseStartLine("HTTP/1.1", 200, "OK\u010d\u010aInjected: 2"), new HTTPHeaders()],
+      ] as const) {
+        try {
+          void connection.writeHeaders(line, h, Buffer.from("ok"));
+        } catch (error) {
+          thrown.push(error);
+        }
+      }
+      answerJson(request, { ok: 1 });
+    });
+    t.after(() => s.close());
+    const r = await rawExchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", {
+      until: (d) => d.includes("}"),
+    });
+    assert.equal(thrown.length, 2);
+    for (const error of thrown) assert.ok(error instanceof HTTPOutputError, String(error));
+    assert.doesNotMatch(r.data.toString("latin1"), /Injected/);
+    assert.deepEqual(r.statuses, [200]);
+  });
+
+  test("a client request target or header above U+00FF throws HTTPOutputError", async (t) => {
+    const [stream] = await streamAndPeer(t);
+    const connection = new HTTP1Connection(stream, true);
+    assert.throws(
+      () =>
+        connection.writeHeaders(
+          new RequestStartLine("GET", "/\u0120x", "HTTP/1.1"),
+          new HTTPHeaders(),
+        ),
+      HTTPOutputError,
+    );
+    const headers = new HTTPHeaders();
+    headers.set("X-Name", "\u010d\u010a");
+    assert.throws(
+      () => connection.writeHeaders(new RequestStartLine("GET", "/", "HTTP/1.1"), headers),
+      HTTPOutputError,
+    );
+    assert.equal(stream.writeBufferSize, 0);
   });
 });
 

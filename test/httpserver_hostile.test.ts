@@ -532,6 +532,30 @@ describe("HTTPServer fairness", () => {
   });
 });
 
+describe("HTTPServer and clients that half-close", () => {
+  test("requests sent before the client's FIN are all answered, even those queued behind others", async (t) => {
+    const s = await startEchoServer();
+    t.after(() => s.close());
+    // Thousands of pipelined requests take the connection through several of the scheduler's
+    // turns; the FIN arrives while the rest wait in its queue, and must not drop them.
+    const count = 3000;
+    let burst = "";
+    for (let i = 0; i < count; i++) burst += `GET /h${i} HTTP/1.1\r\nHost: x\r\n\r\n`;
+    // Many clients at once, each sending one request and its FIN together, keep the queue busy.
+    const singles = Array.from({ length: 100 }, (_, i) =>
+      rawExchange(s.port, `GET /s${i} HTTP/1.1\r\nHost: x\r\n\r\n`, { halfClose: true }),
+    );
+    const reply = await rawExchange(s.port, burst, { halfClose: true });
+    assert.equal(reply.closed, true);
+    assert.equal(reply.statuses.length, count);
+    assert.ok(reply.statuses.every((status) => status === 200));
+    for (const single of await Promise.all(singles)) {
+      assert.deepEqual(single.statuses, [200]);
+      assert.equal(single.closed, true);
+    }
+  });
+});
+
 describe("HTTPServer backpressure", () => {
   test("a client that pipelines 10k requests and never reads stops being read", async (t) => {
     const big = Buffer.alloc(64 * 1024, "r");

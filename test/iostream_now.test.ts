@@ -5,7 +5,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { test } from "node:test";
 import { StreamClosedError, StreamStateError, UnsatisfiableReadError } from "../src/iostream.js";
-import { bufferedAtLeast, streamAndPeer } from "./helpers/network.js";
+import { connect, type Socket } from "node:net";
+import { bufferedAtLeast, QueueServer, streamAndPeer } from "./helpers/network.js";
+import type { IOStream } from "../src/iostream.js";
 
 /** What the first callback a recorder saw was given. */
 function first(r: { calls: Array<[string, unknown]> }): unknown {
@@ -252,4 +254,82 @@ test("bulk data (reads into buffers of their own) and small reads (copied) keep 
   }
   await writing;
   assert.equal(consumed.digest("hex"), produced.digest("hex"));
+});
+
+/** A stream accepted by a TCPServer (half-open allowed) and the client socket talking to it. */
+async function acceptedPair(t: {
+  after: (fn: () => unknown) => void;
+}): Promise<[IOStream, Socket]> {
+  const server = new QueueServer();
+  t.after(() => server.shutdown());
+  await server.listen(0, "127.0.0.1");
+  const client = connect(server.port, "127.0.0.1");
+  t.after(() => client.destroy());
+  return [await server.next(), client];
+}
+
+function collect(socket: Socket): Promise<string> {
+  let text = "";
+  socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+  return new Promise((resolve) => socket.on("end", () => resolve(text)));
+}
+
+test("the end-of-input callback returning false leaves Tornado's close at the peer's FIN", async (t) => {
+  const [stream, client] = await acceptedPair(t);
+  let calls = 0;
+  stream.setEndOfInputCallback(() => {
+    calls++;
+    return false;
+  });
+  const closed = new Promise<void>((resolve) => stream.setCloseCallback(resolve));
+  client.end("abc");
+  await closed;
+  assert.equal(calls, 1);
+  assert.equal(stream.closed(), true);
+  assert.equal((await stream.readBytes(3)).toString(), "abc"); // buffered data stays readable
+});
+
+test("the end-of-input callback returning true keeps the stream open to answer", async (t) => {
+  const [stream, client] = await acceptedPair(t);
+  const reply = collect(client);
+  const ended = new Promise<void>((resolve) =>
+    stream.setEndOfInputCallback(() => (resolve(), true)),
+  );
+  client.end("one\ntwo\nthree");
+  await ended;
+  assert.equal(stream.closed(), false);
+  // Reads are served from the buffer; writes still reach the peer after its FIN.
+  assert.equal((await stream.readUntil("\n")).toString(), "one\n");
+  await stream.write("answer 1;");
+  const never = () => assert.fail("the line is buffered: no callback");
+  assert.equal(stream.readUntilNow("\n", undefined, never, never)?.toString(), "two\n");
+  await stream.write("answer 2;");
+  // The first read that would wait for more closes the stream, as the FIN would have.
+  await assert.rejects(stream.readUntil("\n"), StreamClosedError);
+  assert.equal(stream.closed(), true);
+  assert.equal(await reply, "answer 1;answer 2;");
+  // What remained is still readable once closed.
+  assert.equal((await stream.readBytes(5)).toString(), "three");
+});
+
+test("a read to the close after the end of input takes the buffer and closes", async (t) => {
+  const [stream, client] = await acceptedPair(t);
+  const ended = new Promise<void>((resolve) =>
+    stream.setEndOfInputCallback(() => (resolve(), true)),
+  );
+  client.end("rest of it");
+  await ended;
+  assert.equal((await stream.readUntilClose()).toString(), "rest of it");
+  assert.equal(stream.closed(), true);
+});
+
+test("the end-of-input callback is skipped while a read is pending (it fails at the FIN)", async (t) => {
+  const [stream, client] = await acceptedPair(t);
+  let called = false;
+  stream.setEndOfInputCallback(() => (called = true));
+  const read = stream.readUntil("\n");
+  client.end("no newline");
+  await assert.rejects(read, StreamClosedError);
+  assert.equal(called, false);
+  assert.equal(stream.closed(), true);
 });

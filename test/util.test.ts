@@ -14,6 +14,7 @@ import {
   ZlibDecompressor,
   TimeoutError,
   timedeltaToMs,
+  latin1,
   websocketMask,
 } from "../src/util.js";
 
@@ -463,4 +464,15 @@ test("TimeoutError has its name and code", () => {
   assert.equal(error.name, "TimeoutError");
   assert.equal(error.code, "ERR_TIMEOUT");
   assert.equal(error.message, "Timeout");
+});
+
+test("latin1 decodes every byte to the character of the same code, over a range", () => {
+  const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+  const text = latin1(all);
+  assert.equal(text.length, 256);
+  for (let i = 0; i < 256; i++) assert.equal(text.charCodeAt(i), i);
+  assert.equal(text, all.toString("latin1"));
+  assert.equal(latin1(all, 65, 70), "ABCDE");
+  assert.equal(latin1(all.subarray(200), 1, 3), "\xc9\xca");
+  assert.equal(latin1(Buffer.alloc(0)), "");
 });

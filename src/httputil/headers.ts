@@ -2,6 +2,7 @@
 // RFC 9110 character rules it enforces (also used by the start-line parsers and by web).
 
 import { inspect } from "node:util";
+import { latin1 } from "../util.js";
 import { HTTPInputError, quoteForMessage } from "./errors.js";
 
 // A character outside RFC 9110 field-value: CTLs except HTAB, DEL, and anything above 0xFF
@@ -189,6 +190,9 @@ FIELD_BYTE[0x09] = 1;
 // constant, whose hash V8 keeps.
 const KNOWN_NAMES = new Map<number, { name: string; lower: Uint8Array }[]>();
 for (const name of COMMON_HEADER_NAMES) {
+  // knownHeaderName compares bytes OR 0x20, which maps only letters, digits and "-" right.
+  if (!/^[A-Za-z0-9-]+$/.test(name))
+    throw new Error(`common header name ${name} must be letters, digits and -`);
   const lower = Buffer.from(name.toLowerCase(), "latin1");
   const key = knownNameKey(lower.length, lower[0]!, lower[lower.length - 1]!);
   const list = KNOWN_NAMES.get(key);
@@ -301,6 +305,15 @@ const EMPTY_LIST: readonly string[] = Object.freeze([]);
 export type HTTPHeadersInit =
   HTTPHeaders | Iterable<readonly [string, string]> | Record<string, string | readonly string[]>;
 
+// The byte parser (parseHeaderBytes), set by HTTPHeaders' static block.
+let parseBytes: (
+  bytes: Uint8Array,
+  text: string,
+  start: number,
+  end: number,
+  options: HeaderParseOptions | undefined,
+) => HTTPHeaders;
+
 /**
  * A case-insensitive, multi-valued map of HTTP headers that keeps Http-Header-Case names.
  *
@@ -341,6 +354,12 @@ export class HTTPHeaders implements Iterable<[string, string]> {
     this.#fields = new Map();
     this.#lastKey = null;
     if (init === undefined || init === null) return;
+    const proto: unknown = Object.getPrototypeOf(init);
+    if (proto === Object.prototype || proto === null) {
+      // An object literal, the usual case: looked at first.
+      this.#addRecord(init as Record<string, string | readonly string[]>);
+      return;
+    }
     if (init instanceof HTTPHeaders) {
       for (const [name, values] of init.#fields) this.#fields.set(name, values.slice());
       return;
@@ -351,11 +370,15 @@ export class HTTPHeaders implements Iterable<[string, string]> {
       }
       return;
     }
-    const record = init as Record<string, string | readonly string[]>;
+    this.#addRecord(init as Record<string, string | readonly string[]>);
+  }
+
+  #addRecord(record: Record<string, string | readonly string[]>): void {
+    const fields = this.#fields;
     for (const name of Object.keys(record)) {
       const value = record[name]!;
       if (typeof value === "string") {
-        this.set(name, value);
+        fields.set(checkedKey(name, value), [value]);
       } else {
         for (const v of value) {
           this.#append(checkedKey(name, v), v);
@@ -377,7 +400,14 @@ export class HTTPHeaders implements Iterable<[string, string]> {
    */
   static parse(text: string | Buffer, options?: HeaderParseOptions): HTTPHeaders {
     if (typeof text !== "string") {
-      return HTTPHeaders.parseBytes(text, text.toString("latin1"), 0, text.length, options);
+      const bytes = Buffer.isBuffer(text)
+        ? text
+        : Buffer.from(
+            (text as Uint8Array).buffer,
+            (text as Uint8Array).byteOffset,
+            (text as Uint8Array).byteLength,
+          );
+      return parseBytes(bytes, latin1(bytes), 0, bytes.length, options);
     }
     const h = new HTTPHeaders();
     const opts = options as InternalParseOptions | undefined;
@@ -395,21 +425,18 @@ export class HTTPHeaders implements Iterable<[string, string]> {
     return h;
   }
 
-  /**
-   * Parses the header block `bytes[start, end)` as {@link HTTPHeaders.parse} parses its
-   * latin-1 text, with the same results and errors. `text` is that decoding, at the same
-   * offsets (the values are sliced from it). @internal (HTTP1Connection)
-   *
-   * Lines are scanned as bytes, and common names are recognised from their bytes, so that
-   * most fields cost no name string and key the map with a constant; a line that is anything
-   * but a well-formed `name: value` goes to the text parser, which says what is wrong with it.
-   */
-  static parseBytes(
+  static {
+    // parseHeaderBytes (below) is this, outside the class but with its private access.
+    parseBytes = (bytes, text, start, end, options) =>
+      HTTPHeaders.#parseBytes(bytes, text, start, end, options);
+  }
+
+  static #parseBytes(
     bytes: Uint8Array,
     text: string,
     start: number,
     end: number,
-    options?: HeaderParseOptions,
+    options: HeaderParseOptions | undefined,
   ): HTTPHeaders {
     const h = new HTTPHeaders();
     const maxHeaders = checkedMaxHeaders(options);
@@ -708,6 +735,26 @@ function checkedKey(name: string, value: string): string {
     throw new TypeError(`Illegal characters (CR, LF or NUL) in header ${name}`);
   }
   return key;
+}
+
+/**
+ * Parses the header block `bytes[start, end)` as {@link HTTPHeaders.parse} parses its latin-1
+ * text, with the same results and errors; `text` must be that decoding of `bytes`, at the same
+ * offsets (the values are sliced from it). For the HTTP/1 parser, which has both; not
+ * re-exported from `httputil`.
+ *
+ * Lines are scanned as bytes, and common names are recognised from their bytes, so that most
+ * fields cost no name string and key the map with a constant; a line that is anything but a
+ * well-formed `name: value` goes to the text parser, which says what is wrong with it.
+ */
+export function parseHeaderBytes(
+  bytes: Uint8Array,
+  text: string,
+  start: number,
+  end: number,
+  options?: HeaderParseOptions,
+): HTTPHeaders {
+  return parseBytes(bytes, text, start, end, options);
 }
 
 /**

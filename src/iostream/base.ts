@@ -183,6 +183,9 @@ export class BaseIOStream {
   #socket: Duplex;
   #closed: boolean;
   #closeCallback: (() => unknown) | null;
+  #endOfInputCallback: (() => boolean) | null = null;
+  // The peer ended its side and the end-of-input callback kept the stream open (see there).
+  #inputEnded = false;
   #paused: boolean;
 
   // Read buffer: #chunks[#head..] with #offset bytes of the first already consumed.
@@ -574,6 +577,12 @@ export class BaseIOStream {
       this.#resetRead();
       if (close) this.close(error);
       return error;
+    }
+    if (this.#inputEnded && !this.#closed) {
+      // Nothing more will come: close, as at end of input, and look again (a read to the
+      // close takes the buffer now).
+      this.close();
+      return this.#readFromBuffer();
     }
     if (this.#closed) {
       this.#resetRead();
@@ -1138,6 +1147,19 @@ export class BaseIOStream {
   // ---------------------------------------------------------------- closing
 
   /**
+   * Sets a callback run synchronously when the peer ends its side of the stream (end of
+   * input) while no read is pending. The stream then closes, as in Tornado, unless the
+   * callback returns true: it stays open for writing, reads are served from what is buffered,
+   * and the first read that would wait for more closes it instead (as at end of input). A
+   * server whose client sent requests and then its FIN keeps the stream open that way to
+   * answer them. Needs a socket that allows half-open connections (TCPServer's do). `null`
+   * removes it.
+   */
+  setEndOfInputCallback(callback: (() => boolean) | null): void {
+    this.#endOfInputCallback = callback;
+  }
+
+  /**
    * Sets a callback run (on a later turn of the loop) when the stream closes, whoever closed
    * it. It replaces any earlier one; `null` removes it. Pending reads and writes have failed
    * by then.
@@ -1168,6 +1190,7 @@ export class BaseIOStream {
     if (this.#closed) return;
     if (error !== undefined && error !== null && error !== false) this.error = toError(error);
     this.#closed = true;
+    this.#endOfInputCallback = null;
     if (this.#readPromise !== null) {
       const end = this.#findReadEnd();
       if (end >= 0) {
@@ -1259,6 +1282,20 @@ export class BaseIOStream {
   }
 
   #handleEnd(): void {
+    const callback = this.#endOfInputCallback;
+    if (callback !== null && !this.#closed && this.#readPromise === null) {
+      this.#endOfInputCallback = null;
+      let keepOpen = false;
+      try {
+        keepOpen = callback() === true;
+      } catch (error) {
+        genLog.error("Uncaught exception in end-of-input callback", error);
+      }
+      if (keepOpen && !this.#closed) {
+        this.#inputEnded = true;
+        return;
+      }
+    }
     // The peer finished sending; as in Tornado, the stream closes (buffered data stays
     // readable).
     this.close();

@@ -14,6 +14,7 @@ import {
   ResponseStartLine,
   responses,
 } from "../../src/httputil.js";
+import { parseHeaderBytes } from "../../src/httputil/headers.js";
 import { seededRandom } from "../helpers/random.js";
 
 function inputError(pattern?: RegExp): (error: unknown) => boolean {
@@ -373,7 +374,7 @@ test("parsing bytes and parsing their latin-1 text agree on every block, good or
         Buffer.from("\r\n\r\n"),
       ]);
       const got = outcome(() =>
-        HTTPHeaders.parseBytes(padded, padded.toString("latin1"), 16, 16 + bytes.length, options),
+        parseHeaderBytes(padded, padded.toString("latin1"), 16, 16 + bytes.length, options),
       );
       assert.equal(got, expected, `block ${JSON.stringify(text)} with ${JSON.stringify(options)}`);
       assert.equal(
@@ -385,6 +386,17 @@ test("parsing bytes and parsing their latin-1 text agree on every block, good or
   }
   // The generator must reach both sides.
   assert.ok(accepted > 5_000 && accepted < 35_000, `accepted ${accepted}`);
+});
+
+test("parse takes a plain Uint8Array as it takes a Buffer", () => {
+  const bytes = new Uint8Array(Buffer.from("X: \xe9\r\nHost: a\r\n", "latin1"));
+  assert.deepEqual(
+    [...HTTPHeaders.parse(bytes as Buffer).getAll()],
+    [
+      ["X", "\xe9"],
+      ["Host", "a"],
+    ],
+  );
 });
 
 test("get, set, has, delete, getList and iteration behave like a multi-valued Map", () => {
