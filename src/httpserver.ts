@@ -143,7 +143,8 @@ class CallableAdapter implements HTTPMessageDelegate {
   readonly #callback: RequestCallback;
   readonly #connection: HTTPConnection;
   #request: HTTPServerRequest | null = null;
-  #chunks: Buffer[] = [];
+  // Body pieces; most requests have none, so the list is made by the first.
+  #chunks: Buffer[] | null = null;
   #size = 0;
 
   constructor(callback: RequestCallback, connection: HTTPConnection) {
@@ -160,7 +161,7 @@ class CallableAdapter implements HTTPMessageDelegate {
   }
 
   dataReceived(chunk: Buffer): void {
-    this.#chunks.push(chunk);
+    (this.#chunks ??= []).push(chunk);
     this.#size += chunk.length;
   }
 
@@ -168,13 +169,13 @@ class CallableAdapter implements HTTPMessageDelegate {
     const request = this.#request!;
     const chunks = this.#chunks;
     request.body =
-      chunks.length === 1
-        ? chunks[0]!
-        : chunks.length === 0
-          ? EMPTY
+      chunks === null
+        ? EMPTY
+        : chunks.length === 1
+          ? chunks[0]!
           : Buffer.concat(chunks, this.#size);
     request.parseBody();
-    this.#chunks = [];
+    this.#chunks = null;
     const result = this.#callback(request);
     if (
       result !== null &&
@@ -191,7 +192,7 @@ class CallableAdapter implements HTTPMessageDelegate {
   }
 
   onConnectionClose(): void {
-    this.#chunks = [];
+    this.#chunks = null;
   }
 }
 
