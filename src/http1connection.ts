@@ -493,7 +493,6 @@ export class HTTP1Connection implements HTTPConnection {
   readonly #timer: ConnectionTimer;
   readonly #ownTimer: boolean;
   #timedOut = false;
-  #waitingForDrain = false;
   /** What #readMessage returned, set as it returns (see serveRequest). */
   #outcome: boolean | undefined = undefined;
 
@@ -627,6 +626,8 @@ export class HTTP1Connection implements HTTPConnection {
     const stream = this.#stream;
     if (stream === null) throw new Error("connection already detached");
     this.#clearCallbacks();
+    // The new owner decides what the peer's FIN means.
+    stream.setEndOfInputCallback(null);
     this.#stream = null;
     this.#resolveFinish();
     return stream;
@@ -855,6 +856,9 @@ export class HTTP1Connection implements HTTPConnection {
       // The application may still be producing the response: watch for the peer leaving.
       if (!this.#finished && this.#stream !== null && !this.#stream.closed()) {
         this.#stream.setCloseCallback(() => this.#onConnectionClose());
+        // The peer ended its side while this request waited for its turn: it has left, as
+        // far as the application can tell (Tornado closes at the FIN), and is told so.
+        if (this.#stream.inputEnded) this.#stream.close();
         await new Promise<void>((resolve) => {
           this.#finishResolve = resolve;
         });
@@ -1273,29 +1277,24 @@ export class HTTP1Connection implements HTTPConnection {
     const pending = this.#pendingWrite;
     if (pending === null || stream === null || stream.writeBufferSize < WRITE_HIGH_WATER_MARK) {
       this.#finishRequest();
+    } else if (stream.inputEnded) {
+      // The peer has ended its side: no waiting for it to read (it may never), close once
+      // what is written is flushed, within the stream's linger bound, as at its FIN.
+      this.#disconnectOnFinish = true;
+      this.#finishRequest();
     } else {
-      this.#waitingForDrain = true;
       const finishRequest = () => this.#finishRequest();
       pending.then(finishRequest, finishRequest);
     }
   }
 
   #finishRequest(): void {
-    this.#waitingForDrain = false;
     this.#clearCallbacks();
     if (!this.isClient && this.#disconnectOnFinish) {
       this.close();
       return;
     }
     this.#resolveFinish();
-  }
-
-  /**
-   * True while the response is finished but much of it still waits for the kernel, and the
-   * next request waits with it (backpressure). @internal (HTTP1ServerConnection)
-   */
-  get waitingForDrain(): boolean {
-    return this.#waitingForDrain;
   }
 
   /** True once `finish()` was called. */
@@ -1687,20 +1686,26 @@ export class HTTP1ServerConnection {
   }
 
   /**
-   * The peer ended its side. A connection waiting for its turn in the scheduler's queue, or
-   * for its last response to drain, keeps the stream open (true) and answers the requests it
-   * has read in its turns, as it would have without the wait; the stream closes when the
-   * next head read finds the buffer empty. Otherwise (waiting for a request, or for the
-   * application) it closes now, as in Tornado.
+   * The peer ended its side. A connection waiting for its turn in the scheduler's queue keeps
+   * the stream open (true) and answers the requests it has read, in its turns, as it would
+   * have without the wait; the stream closes when the next head read finds the buffer empty,
+   * or when an exchange would wait (for the application, or for the peer to read). Otherwise
+   * (waiting for a request, or for the application) it closes now, as in Tornado.
    */
   #onEndOfInput(): boolean {
-    return this.#queued || this.#current?.waitingForDrain === true;
+    return this.#queued;
   }
 
   /** The scheduler admitted this connection's turn: serve the queued request, go on. */
   #resumeTurn(): void {
     if (this.#ended || !this.#queued) return;
     this.#queued = false;
+    if (this.stream.closed()) {
+      // Closed while queued (a reset, a server shutdown): nothing read can be answered, so
+      // nothing is handed to the application.
+      this.#end();
+      return;
+    }
     const connection = this.#current!;
     const head = this.#queuedHead;
     this.#queuedHead = undefined;
@@ -1781,6 +1786,7 @@ export class HTTP1ServerConnection {
     if (this.#ended) return;
     this.#ended = true;
     this.#timer.dispose();
+    this.stream.setEndOfInputCallback(null);
     try {
       this.#delegate!.onClose(this);
     } catch (error) {

@@ -6,10 +6,11 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { connect } from "node:net";
 import { gzipSync } from "node:zlib";
+import type { HTTP1Connection } from "../src/http1connection.js";
 import { HTTPHeaders, ResponseStartLine } from "../src/httputil.js";
 import { genLog } from "../src/log.js";
 import { ExpectLog } from "../src/testing.js";
-import { startEchoServer, type EchoServer } from "./helpers/httpserver.js";
+import { answerJson, startEchoServer, type EchoServer } from "./helpers/httpserver.js";
 import { rawExchange } from "./helpers/rawhttp.js";
 
 const AFTER = "GET /after HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -553,6 +554,67 @@ describe("HTTPServer and clients that half-close", () => {
       assert.deepEqual(single.statuses, [200]);
       assert.equal(single.closed, true);
     }
+  });
+});
+
+describe("HTTPServer and clients that half-close, leaving work behind", () => {
+  /** Resolves once `condition()` holds, checking every 10 ms; fails after `ms`. */
+  async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!condition()) {
+      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  test("a long poll queued behind a burst learns that its client left", async (t) => {
+    let notified = 0;
+    const s = await startEchoServer({}, (request) => {
+      if (request.uri !== "/poll") {
+        answerJson(request, { ok: 1 });
+        return;
+      }
+      // Never answers; only the connection closing ends it.
+      (request.connection as HTTP1Connection).setCloseCallback(() => notified++);
+    });
+    t.after(() => s.close());
+    let burst = "";
+    for (let i = 0; i < 3000; i++) burst += `GET /q${i} HTTP/1.1\r\nHost: x\r\n\r\n`;
+    const client = connect(s.port, "127.0.0.1");
+    t.after(() => client.destroy());
+    client.resume();
+    client.end(`${burst}GET /poll HTTP/1.1\r\nHost: x\r\n\r\n`);
+    await until(() => s.seen.includes("/poll"), 10_000, "the poll to be dispatched");
+    client.destroy();
+    await until(() => notified === 1 && s.server.connectionCount === 0, 5_000, "the close");
+  });
+
+  test("a half-closed client that never reads its answer does not hold the connection", async (t) => {
+    const big = Buffer.alloc(8 * 1024 * 1024, "b");
+    const s = await startEchoServer({}, (request) => {
+      const connection = request.connection!;
+      void connection
+        .writeHeaders(
+          new ResponseStartLine("HTTP/1.1", 200, "OK"),
+          new HTTPHeaders({ "Content-Length": String(big.length) }),
+          big,
+        )
+        .catch(() => {});
+      connection.finish();
+    });
+    t.after(() => s.close());
+    const client = connect(s.port, "127.0.0.1");
+    t.after(() => client.destroy());
+    client.pause();
+    // Two requests: the first one's answer waits for the client to read, the second waits
+    // behind it, when the client says it is done sending.
+    client.write("GET /d1 HTTP/1.1\r\nHost: x\r\n\r\nGET /d2 HTTP/1.1\r\nHost: x\r\n\r\n");
+    await until(() => s.seen.length > 0, 10_000, "a request");
+    client.end();
+    // The connection is closed within the stream's linger bound, not kept waiting for a
+    // reader that has said it is done.
+    await until(() => s.server.connectionCount === 0, 10_000, "the connection to close");
+    assert.deepEqual(s.seen, ["/d1"]);
   });
 });
 

@@ -298,6 +298,7 @@ test("the end-of-input callback returning true keeps the stream open to answer",
   client.end("one\ntwo\nthree");
   await ended;
   assert.equal(stream.closed(), false);
+  assert.equal(stream.inputEnded, true);
   // Reads are served from the buffer; writes still reach the peer after its FIN.
   assert.equal((await stream.readUntil("\n")).toString(), "one\n");
   await stream.write("answer 1;");
@@ -307,6 +308,7 @@ test("the end-of-input callback returning true keeps the stream open to answer",
   // The first read that would wait for more closes the stream, as the FIN would have.
   await assert.rejects(stream.readUntil("\n"), StreamClosedError);
   assert.equal(stream.closed(), true);
+  assert.equal(stream.inputEnded, false);
   assert.equal(await reply, "answer 1;answer 2;");
   // What remained is still readable once closed.
   assert.equal((await stream.readBytes(5)).toString(), "three");
@@ -332,4 +334,17 @@ test("the end-of-input callback is skipped while a read is pending (it fails at 
   await assert.rejects(read, StreamClosedError);
   assert.equal(called, false);
   assert.equal(stream.closed(), true);
+});
+
+test("the end-of-input callback is not called on a socket that cannot stay half-open", async (t) => {
+  // net.createServer's sockets end their side at the peer's FIN (allowHalfOpen false), as
+  // TLS sockets do: nothing could be written after it, so the stream just closes.
+  const [stream, client] = await streamAndPeer(t);
+  let called = false;
+  stream.setEndOfInputCallback(() => (called = true));
+  const closed = new Promise<void>((resolve) => stream.setCloseCallback(resolve));
+  client.end("data");
+  await closed;
+  assert.equal(called, false);
+  assert.equal(stream.inputEnded, false);
 });

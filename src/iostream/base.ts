@@ -1148,15 +1148,25 @@ export class BaseIOStream {
 
   /**
    * Sets a callback run synchronously when the peer ends its side of the stream (end of
-   * input) while no read is pending. The stream then closes, as in Tornado, unless the
-   * callback returns true: it stays open for writing, reads are served from what is buffered,
-   * and the first read that would wait for more closes it instead (as at end of input). A
+   * input) while no read is pending, on a socket that allows half-open connections (plain
+   * sockets accepted by TCPServer do; on others it is not called). The stream then closes, as
+   * in Tornado, unless the callback returns true: it stays open for writing (see
+   * {@link BaseIOStream.inputEnded}), reads are served from what is buffered, and the first
+   * read that would wait for more closes it instead, as the end of input would have. A
    * server whose client sent requests and then its FIN keeps the stream open that way to
-   * answer them. Needs a socket that allows half-open connections (TCPServer's do). `null`
+   * answer them. The owner must then start such a read or close the stream itself. `null`
    * removes it.
    */
   setEndOfInputCallback(callback: (() => boolean) | null): void {
     this.#endOfInputCallback = callback;
+  }
+
+  /**
+   * True once the peer has ended its side and an end-of-input callback kept the stream open
+   * (until it closes): nothing more will be read beyond the buffer.
+   */
+  get inputEnded(): boolean {
+    return this.#inputEnded && !this.#closed;
   }
 
   /**
@@ -1283,7 +1293,12 @@ export class BaseIOStream {
 
   #handleEnd(): void {
     const callback = this.#endOfInputCallback;
-    if (callback !== null && !this.#closed && this.#readPromise === null) {
+    if (
+      callback !== null &&
+      !this.#closed &&
+      this.#readPromise === null &&
+      this.#socket.allowHalfOpen === true
+    ) {
       this.#endOfInputCallback = null;
       let keepOpen = false;
       try {
