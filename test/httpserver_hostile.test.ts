@@ -557,6 +557,22 @@ describe("HTTPServer and clients that half-close", () => {
   });
 });
 
+/** An echo server answering every request with `size` bytes (its write failures ignored). */
+function bigAnswerServer(size: number): Promise<EchoServer> {
+  const big = Buffer.alloc(size, "b");
+  return startEchoServer({}, (request) => {
+    const connection = request.connection!;
+    void connection
+      .writeHeaders(
+        new ResponseStartLine("HTTP/1.1", 200, "OK"),
+        new HTTPHeaders({ "Content-Length": String(big.length) }),
+        big,
+      )
+      .catch(() => {});
+    connection.finish();
+  });
+}
+
 describe("HTTPServer and clients that half-close, leaving work behind", () => {
   /** Resolves once `condition()` holds, checking every 10 ms; fails after `ms`. */
   async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
@@ -590,18 +606,7 @@ describe("HTTPServer and clients that half-close, leaving work behind", () => {
   });
 
   test("a half-closed client that never reads its answer does not hold the connection", async (t) => {
-    const big = Buffer.alloc(8 * 1024 * 1024, "b");
-    const s = await startEchoServer({}, (request) => {
-      const connection = request.connection!;
-      void connection
-        .writeHeaders(
-          new ResponseStartLine("HTTP/1.1", 200, "OK"),
-          new HTTPHeaders({ "Content-Length": String(big.length) }),
-          big,
-        )
-        .catch(() => {});
-      connection.finish();
-    });
+    const s = await bigAnswerServer(8 * 1024 * 1024);
     t.after(() => s.close());
     const client = connect(s.port, "127.0.0.1");
     t.after(() => client.destroy());
@@ -620,18 +625,7 @@ describe("HTTPServer and clients that half-close, leaving work behind", () => {
 
 describe("HTTPServer backpressure", () => {
   test("a client that pipelines 10k requests and never reads stops being read", async (t) => {
-    const big = Buffer.alloc(64 * 1024, "r");
-    const s = await startEchoServer({}, (request) => {
-      const connection = request.connection!;
-      void connection
-        .writeHeaders(
-          new ResponseStartLine("HTTP/1.1", 200, "OK"),
-          new HTTPHeaders({ "Content-Length": String(big.length) }),
-          big,
-        )
-        .catch(() => {});
-      connection.finish();
-    });
+    const s = await bigAnswerServer(64 * 1024);
     t.after(() => s.close());
     const socket = connect(s.port, "127.0.0.1");
     t.after(() => socket.destroy());
