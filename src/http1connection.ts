@@ -493,6 +493,7 @@ export class HTTP1Connection implements HTTPConnection {
   readonly #timer: ConnectionTimer;
   readonly #ownTimer: boolean;
   #timedOut = false;
+  #requestStartTime: number | undefined = undefined;
   /** What #readMessage returned, set as it returns (see serveRequest). */
   #outcome: boolean | undefined = undefined;
 
@@ -517,6 +518,16 @@ export class HTTP1Connection implements HTTPConnection {
   /** The stream, or null once {@link detach}ed. */
   get stream(): IOStream | null {
     return this.#stream;
+  }
+
+  /**
+   * Server side: when the request's head was parsed, on performance.now()'s clock, as the
+   * server's scheduler last read it in this turn of the loop (at most a few connections'
+   * turns earlier, after the loop learnt of the data), so that no clock read is spent per
+   * request.
+   */
+  get requestStartTime(): number | undefined {
+    return this.#requestStartTime;
   }
 
   /** The request start line (read on the server, written on the client). */
@@ -782,6 +793,7 @@ export class HTTP1Connection implements HTTPConnection {
         startLine = request;
         this.#requestStartLine = request;
         this.#requestHeaders = head.headers;
+        this.#requestStartTime = scheduler.now();
         this.#checkHost(head.headers, version11);
       }
       const headers = head.headers;

@@ -600,6 +600,23 @@ describe("output framing", () => {
   });
 });
 
+test("requestTime() counts from the request's arrival on a served connection", async (t) => {
+  const times: number[] = [];
+  const s = await startEchoServer({}, (request) => {
+    times.push(request.requestTime());
+    setTimeout(() => {
+      times.push(request.requestTime());
+      answerJson(request, { ok: 1 });
+    }, 30);
+  });
+  t.after(() => s.close());
+  const r = await rawExchange(s.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  assert.deepEqual(r.statuses, [200]);
+  const [atStart, atAnswer] = times as [number, number];
+  assert.ok(atStart >= 0 && atStart < 1000, `at the callback: ${atStart} ms`);
+  assert.ok(atAnswer >= 29 && atAnswer < 5000, `after a 30 ms timer: ${atAnswer} ms`);
+});
+
 describe("characters latin-1 cannot carry", () => {
   test("a header value or reason above U+00FF throws HTTPOutputError and writes nothing", async (t) => {
     // Written as latin-1, U+010D U+010A would lose their high byte and become CR LF.

@@ -52,6 +52,11 @@ export interface HTTPConnection {
   finish(): void;
   /** Facts about the underlying connection (peer address, protocol), when known. */
   readonly context?: HTTPConnectionContext;
+  /**
+   * When the request being read arrived, on `performance.now()`'s clock, if the connection
+   * tracks it (`HTTPServerRequest` starts its `requestTime()` there; else it reads the clock).
+   */
+  readonly requestStartTime?: number;
 }
 
 /**
@@ -284,7 +289,7 @@ export class HTTPServerRequest {
     this.#queryArguments = null;
     this.#bodyArguments = null;
     this.#files = options.files ?? null;
-    this.#startTime = performance.now();
+    this.#startTime = connection?.requestStartTime ?? performance.now();
     this.#finishTime = null;
     this.#cookies = null;
   }
