@@ -226,6 +226,17 @@ function parseRequestLine(text: string, start: number, end: number): RequestStar
 // and characters above U+00FF, which latin-1 cannot carry (writing keeps only their low byte,
 // so U+010D U+010A would go out as CR LF).
 const UNWRITABLE_IN_VALUE_RE = /[\r\n\0\u0100-\uffff]/;
+
+/** True if `value` can go out (see UNWRITABLE_IN_VALUE_RE): a loop for short values. */
+function isWritableValue(value: string): boolean {
+  const n = value.length;
+  if (n > 32) return !UNWRITABLE_IN_VALUE_RE.test(value);
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x0d || c === 0x0a || c === 0 || c > 0xff) return false;
+  }
+  return true;
+}
 /** Strict end of a header block, stopping early at a bare LF or CR (the client's scan). */
 const STRICT_HEADER_END = /\r\n\r\n|(?:^|[^\r])\n|\r[^\n]/;
 const CRLF_CRLF = Buffer.from("\r\n\r\n");
@@ -1184,7 +1195,7 @@ export class HTTP1Connection implements HTTPConnection {
     for (const [name, values] of headers.fieldLists()) {
       for (let i = 0; i < values.length; i++) {
         const value = values[i]!;
-        if (UNWRITABLE_IN_VALUE_RE.test(value)) {
+        if (!isWritableValue(value)) {
           throw new HTTPOutputError(
             `illegal characters (CR, LF, NUL or above U+00FF) in header ${name}`,
           );

@@ -658,12 +658,14 @@ describe("characters latin-1 cannot carry", () => {
         ),
       HTTPOutputError,
     );
-    const headers = new HTTPHeaders();
-    headers.set("X-Name", "\u010d\u010a");
-    assert.throws(
-      () => connection.writeHeaders(new RequestStartLine("GET", "/", "HTTP/1.1"), headers),
-      HTTPOutputError,
-    );
+    for (const value of ["\u010d\u010a", `${"a".repeat(100)}\u010d\u010aX: 1`]) {
+      const headers = new HTTPHeaders();
+      headers.set("X-Name", value);
+      assert.throws(
+        () => connection.writeHeaders(new RequestStartLine("GET", "/", "HTTP/1.1"), headers),
+        HTTPOutputError,
+      );
+    }
     assert.equal(stream.writeBufferSize, 0);
   });
 });

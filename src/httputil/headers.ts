@@ -122,6 +122,9 @@ const COMMON_HEADER_NAMES = [
 ];
 
 const NAME_CACHE = new Map<string, string>();
+// Names that passed checkedKey, with their canonical form (tokens only, unlike NAME_CACHE,
+// which also holds what get() was asked for).
+const API_NAME_CACHE = new Map<unknown, string>();
 // Bounded like Tornado's lru_cache(1000); names longer than this are normalised but not
 // cached, so hostile names cannot pin memory.
 const NAME_CACHE_LIMIT = 1000;
@@ -724,17 +727,37 @@ function trimOws(text: string, start: number, end: number): [number, number] {
  * over the name for both).
  */
 function checkedKey(name: string, value: string): string {
-  const key = typeof name === "string" ? tokenToHeaderName(name) : null;
-  if (key === null) {
-    throw new TypeError(`Invalid header name ${quoteForMessage(String(name))}`);
+  // Names set by code are nearly always a few literals: a cached check costs one lookup,
+  // whose hash V8 keeps on a literal, instead of a pass over the name.
+  let key = API_NAME_CACHE.get(name);
+  if (key === undefined) {
+    key = (typeof name === "string" ? tokenToHeaderName(name) : null) ?? undefined;
+    if (key === undefined) {
+      throw new TypeError(`Invalid header name ${quoteForMessage(String(name))}`);
+    }
+    if (name.length <= NAME_CACHE_MAX_LENGTH) {
+      if (API_NAME_CACHE.size >= NAME_CACHE_LIMIT) API_NAME_CACHE.clear();
+      API_NAME_CACHE.set(name, key);
+    }
   }
   if (typeof value !== "string") {
     throw new TypeError(`Header value for ${name} must be a string, not ${typeof value}`);
   }
-  if (LINE_BREAKING_RE.test(value)) {
+  if (hasLineBreaking(value)) {
     throw new TypeError(`Illegal characters (CR, LF or NUL) in header ${name}`);
   }
   return key;
+}
+
+/** True if `value` holds CR, LF or NUL: a loop for short values, the regex for long ones. */
+function hasLineBreaking(value: string): boolean {
+  const n = value.length;
+  if (n > 32) return LINE_BREAKING_RE.test(value);
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 0x0d || c === 0x0a || c === 0) return true;
+  }
+  return false;
 }
 
 /**

@@ -399,6 +399,24 @@ test("parse takes a plain Uint8Array as it takes a Buffer", () => {
   );
 });
 
+test("set() checks every name and value, short or long, however often names repeat", () => {
+  const h = new HTTPHeaders();
+  // Past the name cache's bound (1,000), names are checked and normalised all the same.
+  for (let i = 0; i < 2500; i++) h.set(`x-name-${i % 1200}`, "v");
+  assert.equal(h.size, 1200);
+  assert.equal(h.get("X-Name-7"), "v");
+  assert.deepEqual([...h.keys()].slice(0, 2), ["X-Name-0", "X-Name-1"]);
+  for (let round = 0; round < 3; round++) {
+    assert.throws(() => h.set("bad name", "v"), TypeError);
+    assert.throws(() => h.set("Content-Type", "a\nb"), TypeError);
+    assert.throws(() => h.set("Content-Type", `${"a".repeat(100)}\r\nX: 1`), TypeError);
+    assert.throws(() => h.set("Content-Type", `${"a".repeat(100)}\0`), TypeError);
+    assert.throws(() => h.set(5 as unknown as string, "v"), TypeError);
+  }
+  h.set("content-type", "a".repeat(100));
+  assert.equal(h.get("Content-Type"), "a".repeat(100));
+});
+
 test("get, set, has, delete, getList and iteration behave like a multi-valued Map", () => {
   const h = new HTTPHeaders([
     ["B", "1"],
