@@ -42,7 +42,7 @@ import {
   type HTTPMessageDelegate,
   type HTTPServerConnectionDelegate,
 } from "./httputil.js";
-import { parseHeaderBytes } from "./httputil/headers.js";
+import { fieldValues, parseHeaderBytes } from "./httputil/headers.js";
 
 /** Options of an {@link HTTP1Connection}; every limit has a default. */
 export interface HTTP1ConnectionParameters {
@@ -347,7 +347,7 @@ function parseHead(
 
 /** Reads `Content-Length` strictly: digits only, equal duplicates folded, no overflow. */
 function parseContentLength(headers: HTTPHeaders): number | null {
-  const values = headers.getList("Content-Length");
+  const values = fieldValues(headers, "Content-Length");
   if (values.length === 0) return null;
   let result: string | null = null;
   for (const value of values) {
@@ -372,10 +372,10 @@ function parseContentLength(headers: HTTPHeaders): number | null {
  * alongside `Content-Length` is refused: framing in doubt is never guessed at.
  */
 function isChunked(headers: HTTPHeaders, version11: boolean): boolean {
-  const values = headers.getList("Transfer-Encoding");
+  const values = fieldValues(headers, "Transfer-Encoding");
   if (values.length === 0) return false;
   if (!version11) throw inputError("Transfer-Encoding on an HTTP/1.0 message");
-  if (headers.has("Content-Length")) {
+  if (fieldValues(headers, "Content-Length").length > 0) {
     throw inputError("message with both Transfer-Encoding and Content-Length");
   }
   if (values.length !== 1) throw inputError("repeated Transfer-Encoding header");
@@ -387,7 +387,7 @@ function isChunked(headers: HTTPHeaders, version11: boolean): boolean {
 
 /** True if the `Connection` header lists `token` (lower case), in any case. */
 function hasConnectionToken(headers: HTTPHeaders, token: string): boolean {
-  const values = headers.getList("Connection");
+  const values = fieldValues(headers, "Connection");
   for (let i = 0; i < values.length; i++) {
     for (const t of values[i]!.split(",")) {
       if (trimOws(t).toLowerCase() === token) return true;
@@ -943,7 +943,7 @@ export class HTTP1Connection implements HTTPConnection {
 
   /** True for `Expect: 100-continue` (listed once or more); 417 for any other expectation. */
   #checkExpect(headers: HTTPHeaders): boolean {
-    const values = headers.getList("Expect");
+    const values = fieldValues(headers, "Expect");
     if (values.length === 0) return false;
     for (const value of values) {
       for (const item of value.split(",")) {
@@ -956,7 +956,7 @@ export class HTTP1Connection implements HTTPConnection {
   }
 
   #checkHost(headers: HTTPHeaders, version11: boolean): void {
-    const hosts = headers.getList("Host");
+    const hosts = fieldValues(headers, "Host");
     if (hosts.length > 1) throw inputError("multiple Host headers");
     if (hosts.length === 0) {
       if (version11) throw inputError("missing Host header");

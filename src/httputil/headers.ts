@@ -308,6 +308,8 @@ const EMPTY_LIST: readonly string[] = Object.freeze([]);
 export type HTTPHeadersInit =
   HTTPHeaders | Iterable<readonly [string, string]> | Record<string, string | readonly string[]>;
 
+// Set by HTTPHeaders' static block: see fieldValues.
+let valuesOf: (headers: HTTPHeaders, key: string) => readonly string[];
 // The byte parser (parseHeaderBytes), set by HTTPHeaders' static block.
 let parseBytes: (
   bytes: Uint8Array,
@@ -429,6 +431,8 @@ export class HTTPHeaders implements Iterable<[string, string]> {
   }
 
   static {
+    // fieldValues (below) reads the map without normalising the name.
+    valuesOf = (headers, key) => headers.#fields.get(key) ?? EMPTY_LIST;
     // parseHeaderBytes (below) is this, outside the class but with its private access.
     parseBytes = (bytes, text, start, end, options) =>
       HTTPHeaders.#parseBytes(bytes, text, start, end, options);
@@ -758,6 +762,15 @@ function hasLineBreaking(value: string): boolean {
     if (c === 0x0d || c === 0x0a || c === 0) return true;
   }
   return false;
+}
+
+/**
+ * `headers.getList(name)` for a `name` already in Http-Header-Case (`"Content-Length"`),
+ * without normalising it: for the HTTP/1 parser's framing lookups, a handful per request. Not
+ * re-exported from `httputil`.
+ */
+export function fieldValues(headers: HTTPHeaders, name: string): readonly string[] {
+  return valuesOf(headers, name);
 }
 
 /**

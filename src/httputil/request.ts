@@ -7,7 +7,7 @@ import { inspect } from "node:util";
 import { type ArgumentMap, type FileMap, parseBodyArguments } from "./body.js";
 import { parseCookie } from "./cookies.js";
 import { HTTPInputError, quoteForMessage } from "./errors.js";
-import { HTTPHeaders } from "./headers.js";
+import { fieldValues, HTTPHeaders } from "./headers.js";
 import { qsParseKeepBlank, splitHostAndPort } from "./misc.js";
 import type { RequestStartLine, ResponseStartLine } from "./startline.js";
 
@@ -270,7 +270,8 @@ export class HTTPServerRequest {
     const context = connection?.context;
     this.remoteIp = context?.remoteIp ?? null;
     this.protocol = context?.protocol ?? "http";
-    const host = this.headers.get("Host");
+    const hosts = fieldValues(this.headers, "Host");
+    const host = hosts.length === 0 ? undefined : hosts.length === 1 ? hosts[0]! : hosts.join(",");
     if (host === undefined) {
       // HTTP/1.0 does not require a Host header; HTTP/1.1 does (RFC 9112 §3.2).
       if (this.version !== "HTTP/1.0") throw new HTTPInputError("Missing Host header");
