@@ -9,12 +9,12 @@
 // with 50 in flight against one node:http server pinned to CPU 0. Prints req/s and ratios to
 // undici.request.
 //
-//   npm run build && node bench/http.mjs            # 5 s per run, 6 rounds
+//   npm run build && node bench/http.mjs            # 3 s per run, 10 rounds
 //   node bench/http.mjs --quick                      # 2 s per run
 //   node bench/http.mjs --smoke                      # 1 s, keep-alive only, ours and node:http (CI)
 //   node bench/http.mjs --only=keepalive,pipelined   # a subset of workloads
 //   node bench/http.mjs --only=client                # the client section only
-//   node bench/http.mjs --rounds=10                  # rounds per workload (6; 1 with --quick)
+//   node bench/http.mjs --rounds=20                  # rounds per workload (10; 1 with --quick)
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
@@ -27,9 +27,11 @@ const smoke = args.has("--smoke");
 const quick = smoke || args.has("--quick");
 const onlyArg = [...args].find((a) => a.startsWith("--only="));
 const only = onlyArg ? new Set(onlyArg.slice(7).split(",")) : smoke ? new Set(["keepalive"]) : null;
-const DURATION = smoke ? 1 : quick ? 2 : 5;
+const DURATION = smoke ? 1 : quick ? 2 : 3;
+// Fairness looks at the slowest request of a run: a longer run gives starvation its chance.
+const FAIRNESS_DURATION = quick ? DURATION : 10;
 const roundsArg = [...args].find((a) => a.startsWith("--rounds="));
-const ROUNDS = roundsArg ? Math.max(1, Number(roundsArg.slice(9)) || 1) : quick ? 1 : 6;
+const ROUNDS = roundsArg ? Math.max(1, Number(roundsArg.slice(9)) || 1) : quick ? 1 : 10;
 const want = (name) => only === null || only.has(name);
 
 function have(cmd) {
@@ -135,11 +137,11 @@ function h2load(port, connections) {
     "--h1",
     `-c${connections}`,
     "-D",
-    String(DURATION),
+    String(FAIRNESS_DURATION),
     "-t1",
     `http://127.0.0.1:${port}/`,
   ]);
-  const r = spawnSync(c, a, { encoding: "utf8", timeout: (DURATION + 60) * 1000 });
+  const r = spawnSync(c, a, { encoding: "utf8", timeout: (FAIRNESS_DURATION + 60) * 1000 });
   const out = r.stdout ?? "";
   const rps = /req\/s\s*:\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)/.exec(out);
   const req = /time for request:\s*([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)\s+([\d.]+)(us|ms|s)/.exec(
@@ -225,7 +227,7 @@ async function main() {
   // Servers are started once and measured in rounds, each round running every server in a
   // rotated order: on a shared machine whose speed drifts by the minute, a ratio taken within
   // one round (median over rounds) is steadier than one between runs far apart. Short runs
-  // and more rounds keep the runs compared close in time.
+  // and many rounds keep the runs compared close in time.
   const started = [];
   for (const def of SERVERS) {
     if (smoke && def.name !== "tornado-ts" && def.name !== "node:http") continue;
@@ -247,7 +249,14 @@ async function main() {
   const fairnessServers = new Set(["tornado-ts", "node:http", "raw net"]);
   try {
     for (let round = 0; round < ROUNDS; round++) {
-      const order = started.map((_, i) => started[(i + round) % started.length]);
+      // tornado-ts and node:http, the pair the main target compares, run back to back (which
+      // one first alternates); the others follow in rotated order.
+      const pair = started.filter(
+        ({ def }) => def.name === "tornado-ts" || def.name === "node:http",
+      );
+      if (round % 2 === 1) pair.reverse();
+      const rest = started.filter((s) => !pair.includes(s));
+      const order = [...pair, ...rest.map((_, i) => rest[(i + round) % rest.length])];
       for (const w of workloads) {
         for (const { def, server } of order) {
           const r = w.run(server, def);
@@ -333,7 +342,7 @@ async function main() {
   }
   if ([...runs.values()].some((r) => r.fairness)) {
     console.log(
-      `\nfairness, h2load --h1 -c${quick ? 200 : 1000}: per-connection req/s min / mean, slowest request (each round)`,
+      `\nfairness, h2load --h1 -c${quick ? 200 : 1000} -D ${FAIRNESS_DURATION}: per-connection req/s min / mean, slowest request (each round)`,
     );
     for (const [name, row] of runs) {
       for (const f of row.fairness ?? []) {
