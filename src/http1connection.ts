@@ -1611,9 +1611,7 @@ export class HTTP1ServerConnection {
     const current = this.#current;
     if (
       current === null ||
-      (current.requestStartLine === null &&
-        this.stream.readBufferSize === 0 &&
-        this.#queuedHead === undefined)
+      (current.requestStartLine === null && this.stream.readBufferSize === 0 && !this.#queued)
     ) {
       this.stream.close();
     } else {

@@ -7,7 +7,7 @@ import { inspect } from "node:util";
 import { type ArgumentMap, type FileMap, parseBodyArguments } from "./body.js";
 import { parseCookie } from "./cookies.js";
 import { HTTPInputError, quoteForMessage } from "./errors.js";
-import { fieldValues, HTTPHeaders } from "./headers.js";
+import { HTTPHeaders } from "./headers.js";
 import { qsParseKeepBlank, splitHostAndPort } from "./misc.js";
 import type { RequestStartLine, ResponseStartLine } from "./startline.js";
 
@@ -270,8 +270,7 @@ export class HTTPServerRequest {
     const context = connection?.context;
     this.remoteIp = context?.remoteIp ?? null;
     this.protocol = context?.protocol ?? "http";
-    const hosts = fieldValues(this.headers, "Host");
-    const host = hosts.length === 0 ? undefined : hosts.length === 1 ? hosts[0]! : hosts.join(",");
+    const host = this.headers.get("Host");
     if (host === undefined) {
       // HTTP/1.0 does not require a Host header; HTTP/1.1 does (RFC 9112 §3.2).
       if (this.version !== "HTTP/1.0") throw new HTTPInputError("Missing Host header");
@@ -305,14 +304,18 @@ export class HTTPServerRequest {
     this.#hostName = value;
   }
 
+  /** Splits the target at its first "?" into whichever of path and query is not set yet. */
+  #splitTarget(): void {
+    const target = this.#target;
+    const mark = target.indexOf("?");
+    this.#path ??= mark === -1 ? target : target.slice(0, mark);
+    this.#query ??= mark === -1 ? "" : target.slice(mark + 1);
+  }
+
   /** The path part of `uri` (before `?`). */
   get path(): string {
-    if (this.#path === null) {
-      const target = this.#target;
-      const mark = target.indexOf("?");
-      this.#path = mark === -1 ? target : target.slice(0, mark);
-    }
-    return this.#path;
+    if (this.#path === null) this.#splitTarget();
+    return this.#path!;
   }
 
   set path(value: string) {
@@ -321,12 +324,8 @@ export class HTTPServerRequest {
 
   /** The query part of `uri` (after `?`, "" when none). */
   get query(): string {
-    if (this.#query === null) {
-      const target = this.#target;
-      const mark = target.indexOf("?");
-      this.#query = mark === -1 ? "" : target.slice(mark + 1);
-    }
-    return this.#query;
+    if (this.#query === null) this.#splitTarget();
+    return this.#query!;
   }
 
   set query(value: string) {

@@ -1072,21 +1072,19 @@ export class BaseIOStream {
     }
     batch.remaining += count;
     const onWriteDone = this.#onWriteDone;
-    if (count === 1) {
-      // The common case (one response): the list is emptied without a new one.
-      const chunk = chunks.pop()!;
-      if (typeof chunk === "string") socket.write(chunk, "latin1", onWriteDone);
-      else socket.write(chunk, onWriteDone);
-      return;
+    const several = count > 1;
+    if (several) {
+      this.#heldChunks = [];
+      socket.cork();
     }
-    this.#heldChunks = [];
-    socket.cork();
     for (let i = 0; i < count; i++) {
       const chunk = chunks[i]!;
       if (typeof chunk === "string") socket.write(chunk, "latin1", onWriteDone);
       else socket.write(chunk, onWriteDone);
     }
-    socket.uncork();
+    // One chunk (one response, the common case): the list is emptied, not replaced.
+    if (several) socket.uncork();
+    else chunks.pop();
   }
 
   #flushBatch(): void {

@@ -328,6 +328,17 @@ test("parseBody merges into arguments whether arguments was looked at before or 
   assert.deepEqual([...empty.arguments.keys()], ["x"]);
 });
 
+test("a path set before the query is first read stays, and the query still comes from the uri", () => {
+  const r = request(["GET", "/a?b=1", "HTTP/1.1"], { Host: "x" });
+  r.path = "/set";
+  assert.equal(r.query, "b=1");
+  assert.equal(r.path, "/set");
+  const q = request(["GET", "/a?b=1", "HTTP/1.1"], { Host: "x" });
+  q.query = "c=2";
+  assert.equal(q.path, "/a");
+  assert.equal(q.query, "c=2");
+});
+
 test("path and query keep the uri the request was built with; fields can be set", () => {
   const r = request(["GET", "/a?b=1", "HTTP/1.1"], { Host: "Example.com:81" });
   r.uri = "/changed?z=9";
