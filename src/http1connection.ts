@@ -156,7 +156,16 @@ function inputError(message: string, status = 400, cause?: unknown): HTTPInputEr
 const STATUS_LINE_RE = /^HTTP\/1\.([0-9]) ([0-9]{3})(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$/;
 // Field values: any byte but CTLs (HTAB allowed) and DEL. obs-text is data.
 const BAD_VALUE_RE = /[\x00-\x08\x0a-\x1f\x7f]/;
-const CONTENT_LENGTH_RE = /^[0-9]+$/;
+/** True if `s` is one or more ASCII digits: a Content-Length value. */
+function isDigits(s: string): boolean {
+  const n = s.length;
+  if (n === 0) return false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
 // chunk-size, then chunk extensions as RFC 9112 §7.1.1 writes them (token names, token or
 // quoted-string values, optional whitespace around ";" and "="); they are read and ignored.
 const CHUNK_SIZE_RE =
@@ -237,6 +246,68 @@ function isWritableValue(value: string): boolean {
   }
   return true;
 }
+// The fields last written, one value each, and their lines: a server sends the same fields on
+// most responses (a type, a length), so a writer that sees them again reuses the lines. Strings
+// compare by content, so a value made afresh each time (String(length)) still matches.
+const lastNames: string[] = [];
+const lastValues: string[] = [];
+let lastLines = "\r\n";
+
+/**
+ * The header lines of `headers`, and the blank line that ends the head.
+ * @throws HTTPOutputError for a value that cannot go out (see isWritableValue).
+ */
+function fieldLines(headers: HTTPHeaders): string {
+  let i = 0;
+  let same = true;
+  for (const [name, values] of headers.fieldLists()) {
+    if (
+      i === lastNames.length ||
+      values.length !== 1 ||
+      lastNames[i] !== name ||
+      lastValues[i] !== values[0]
+    ) {
+      same = false;
+      break;
+    }
+    i++;
+  }
+  if (same && i === lastNames.length) return lastLines;
+  // HTTPHeaders only holds token names and checked values; the value check stays as a last
+  // guard against header injection through a list modified in place.
+  let lines = "";
+  let single = true;
+  for (const [name, values] of headers.fieldLists()) {
+    if (values.length !== 1) single = false;
+    for (let j = 0; j < values.length; j++) {
+      const value = values[j]!;
+      if (!isWritableValue(value)) {
+        throw new HTTPOutputError(
+          `illegal characters (CR, LF, NUL or above U+00FF) in header ${name}`,
+        );
+      }
+      lines += `${name}: ${value}\r\n`;
+    }
+  }
+  lines += "\r\n";
+  while (lastNames.length > 0) {
+    lastNames.pop();
+    lastValues.pop();
+  }
+  lastLines = "\r\n";
+  if (single && headers.size <= 16) {
+    for (const [name, values] of headers.fieldLists()) {
+      lastNames.push(name);
+      lastValues.push(values[0]!);
+    }
+    // Reading a character flattens the string (V8 copies the pieces once, in place): the
+    // socket then copies one run of bytes per response rather than walking the pieces.
+    lines.charCodeAt(0);
+    lastLines = lines;
+  }
+  return lines;
+}
+
 /** Strict end of a header block, stopping early at a bare LF or CR (the client's scan). */
 const STRICT_HEADER_END = /\r\n\r\n|(?:^|[^\r])\n|\r[^\n]/;
 const CRLF_CRLF = Buffer.from("\r\n\r\n");
@@ -353,7 +424,7 @@ function parseContentLength(headers: HTTPHeaders): number | null {
   for (const value of values) {
     for (const piece of value.split(",")) {
       const v = trimOws(piece);
-      if (!CONTENT_LENGTH_RE.test(v)) {
+      if (!isDigits(v)) {
         throw inputError(`only integer Content-Length is allowed: ${JSON.stringify(value)}`);
       }
       if (result === null) result = v;
@@ -1125,16 +1196,13 @@ export class HTTP1Connection implements HTTPConnection {
     headers: HTTPHeaders,
     chunk?: Buffer | Uint8Array | string,
   ): Promise<void> {
-    // One look at the fields for the framing ones (names are stored in canonical case).
-    let contentLength: string | undefined;
-    let hasTransferEncoding = false;
-    for (const [name, values] of headers.fieldLists()) {
-      // Repeated values join (and then fail the check below), as get() would give them.
-      if (name === "Content-Length") {
-        contentLength = values.length === 1 ? values[0] : values.join(",");
-      } else if (name === "Transfer-Encoding") hasTransferEncoding = true;
-    }
-    const framed = contentLength !== undefined || hasTransferEncoding;
+    // The framing fields, looked up by their canonical names.
+    const lengths = fieldValues(headers, "Content-Length");
+    // Repeated values join (and then fail the check below), as get() would give them.
+    const contentLength =
+      lengths.length === 0 ? undefined : lengths.length === 1 ? lengths[0] : lengths.join(",");
+    const framed =
+      contentLength !== undefined || fieldValues(headers, "Transfer-Encoding").length > 0;
     let head: string;
     if (this.isClient) {
       const request = startLine as RequestStartLine;
@@ -1184,26 +1252,13 @@ export class HTTP1Connection implements HTTPConnection {
     if (!this.isClient && (this.#requestStartLine!.method === "HEAD" || code === 304)) {
       this.#expectedContentRemaining = 0;
     } else if (contentLength !== undefined) {
-      if (!CONTENT_LENGTH_RE.test(contentLength))
+      if (!isDigits(contentLength))
         throw new HTTPOutputError(`invalid Content-Length ${JSON.stringify(contentLength)}`);
       this.#expectedContentRemaining = Number(contentLength);
     } else {
       this.#expectedContentRemaining = null;
     }
-    // HTTPHeaders only holds token names and checked values; the value check stays as a last
-    // guard against header injection through a list modified in place.
-    for (const [name, values] of headers.fieldLists()) {
-      for (let i = 0; i < values.length; i++) {
-        const value = values[i]!;
-        if (!isWritableValue(value)) {
-          throw new HTTPOutputError(
-            `illegal characters (CR, LF, NUL or above U+00FF) in header ${name}`,
-          );
-        }
-        head += `${name}: ${value}\r\n`;
-      }
-    }
-    head += "\r\n";
+    head += fieldLines(headers);
     this.#headersWritten = true;
     const stream = this.#stream;
     if (stream === null || stream.closed()) return closedWrite();

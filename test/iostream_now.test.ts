@@ -348,3 +348,52 @@ test("the end-of-input callback is not called on a socket that cannot stay half-
   assert.equal(called, false);
   assert.equal(stream.inputEnded, false);
 });
+
+test(
+  "a write the socket cannot take at once resolves when the peer has read it, and in order",
+  { timeout: 20_000 },
+  async (t) => {
+    const [stream, client] = await streamAndPeer(t);
+    // The peer does not read yet: the kernel's buffers fill and the socket keeps the rest.
+    client.pause();
+    const big = Buffer.alloc(32 * 1024 * 1024, "x");
+    const settled: string[] = [];
+    const first = stream.write(big).then(() => settled.push("big"));
+    const second = stream.write("tail").then(() => settled.push("tail"));
+    await bufferedAtLeastInSocket(stream);
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(settled, [], "nothing settles while the peer does not read");
+    let received = 0;
+    client.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+    });
+    client.resume();
+    await Promise.all([first, second]);
+    assert.deepEqual(settled, ["big", "tail"]);
+    assert.equal(stream.writing(), false);
+    // A small write on the drained socket is taken at once.
+    await stream.write("more");
+    while (received < big.length + 8) await once(client, "data");
+    assert.equal(received, big.length + 8);
+  },
+);
+
+/** Resolves once `stream` has bytes waiting in its socket (the kernel took what it could). */
+async function bufferedAtLeastInSocket(stream: IOStream): Promise<void> {
+  while (stream.writeBufferSize === 0) await new Promise((resolve) => setImmediate(resolve));
+}
+
+test(
+  "a write waiting on a peer that resets rejects with StreamClosedError",
+  { timeout: 20_000 },
+  async (t) => {
+    const [stream, client] = await streamAndPeer(t);
+    client.pause();
+    const pending = stream.write(Buffer.alloc(32 * 1024 * 1024, "y"));
+    await bufferedAtLeastInSocket(stream);
+    client.resetAndDestroy();
+    await assert.rejects(pending, StreamClosedError);
+    assert.equal(stream.closed(), true);
+    await assert.rejects(stream.write("late"), StreamClosedError);
+  },
+);

@@ -138,11 +138,20 @@ const RESERVED_COOKIE_NAMES = new Set([
 
 const EMPTY_BODY = Buffer.alloc(0);
 
-// The Host values last checked and the host name of the last one split: a server sees the
-// same Host on nearly every request, so each is worked out once per change, not per request.
-let lastGoodHost = "";
+// The Host value last split and its host name: a server sees the same Host on nearly every
+// request, so the split is made once per change, not per request.
 let lastHost = "";
 let lastHostName = "";
+
+// HOST_RE's single characters, without the comma (see isValidHostHeader), as a table.
+const HOST_CHAR = new Uint8Array(128);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+;=[]:") {
+  HOST_CHAR[c.charCodeAt(0)] = 1;
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
+}
 
 /**
  * True if `host` is a valid `Host` header value: RFC 3986 `host[:port]` as Tornado checks it
@@ -150,14 +159,22 @@ let lastHostName = "";
  * (a comma means several hosts joined by a proxy, as ambiguous as two Host lines).
  */
 export function isValidHostHeader(host: string): boolean {
-  if (host === lastGoodHost) {
-    // Keep the newest string: the request's own check of the same value is then an identity
-    // comparison rather than one of characters.
-    lastGoodHost = host;
-    return true;
+  // HOST_RE as a loop over a table: the check runs on every request.
+  const n = host.length;
+  for (let i = 0; i < n; i++) {
+    const c = host.charCodeAt(i);
+    if (c < 128 && HOST_CHAR[c] === 1) continue;
+    if (
+      c === 0x25 &&
+      i + 2 < n &&
+      isHexDigit(host.charCodeAt(i + 1)) &&
+      isHexDigit(host.charCodeAt(i + 2))
+    ) {
+      i += 2;
+      continue;
+    }
+    return false;
   }
-  if (!HOST_RE.test(host) || host.includes(",")) return false;
-  lastGoodHost = host;
   return true;
 }
 

@@ -133,7 +133,7 @@ class WriteBatch {
   promise: Promise<void> = DONE;
   resolve: () => void = noop;
   reject: (error: Error) => void = noop;
-  /** Writes handed to the socket whose callback has not run yet. */
+  /** 1 while the batch waits for its callback (see BaseIOStream.#dispatched), else 0. */
   remaining = 0;
   /** The first error a write of the batch reported. */
   error: Error | null = null;
@@ -223,8 +223,12 @@ export class BaseIOStream {
 
   // Pending writes. The writes of one turn form a batch: the socket is corked at the first
   // and uncorked on the next tick, so they leave in one writev and complete together, and
-  // share one Promise. The socket calls #onWriteDone once per write, in order, so one bound
-  // callback serves them all. #writeBatch is the batch still taking writes, if any.
+  // share one Promise. #writeBatch is the batch still taking writes, if any. Writes go to the
+  // socket without a callback (which would cost the socket a tick each). A batch the socket
+  // takes whole at once (its buffer empty after the writes: the common case) is settled then;
+  // otherwise an empty write after it, whose callback the socket runs once the batch is
+  // through, settles it (#onWriteDone, one bound callback for all). #writeBatches are the
+  // batches waiting for that callback, in order.
   #writeBatches: WriteBatch[];
   #writeHead: number;
   #writeBatch: WriteBatch | null;
@@ -1014,9 +1018,8 @@ export class BaseIOStream {
       return batch.promise;
     }
     if (batch === null) batch = this.#startBatch(false);
-    batch.remaining++;
-    if (typeof chunk === "string") this.#socket.write(chunk, encoding ?? "utf8", this.#onWriteDone);
-    else this.#socket.write(chunk, this.#onWriteDone);
+    if (typeof chunk === "string") this.#socket.write(chunk, encoding ?? "utf8");
+    else this.#socket.write(chunk);
     return batch.promise;
   }
 
@@ -1030,7 +1033,6 @@ export class BaseIOStream {
     batch.promise = new Promise<void>(this.#writeExecutor);
     this.#newBatch = null;
     batch.held = held;
-    this.#writeBatches.push(batch);
     this.#writeBatch = batch;
     if (!held) {
       this.#socket.cork();
@@ -1067,11 +1069,10 @@ export class BaseIOStream {
     if (socket.writable !== true) {
       // Ended under us: the batch fails with the stream (pending batches are rejected).
       this.#heldChunks = [];
+      this.#writeBatches.push(batch);
       this.close();
       return;
     }
-    batch.remaining += count;
-    const onWriteDone = this.#onWriteDone;
     const several = count > 1;
     if (several) {
       this.#heldChunks = [];
@@ -1079,20 +1080,47 @@ export class BaseIOStream {
     }
     for (let i = 0; i < count; i++) {
       const chunk = chunks[i]!;
-      if (typeof chunk === "string") socket.write(chunk, "latin1", onWriteDone);
-      else socket.write(chunk, onWriteDone);
+      if (typeof chunk === "string") socket.write(chunk, "latin1");
+      else socket.write(chunk);
     }
     // One chunk (one response, the common case): the list is emptied, not replaced.
     if (several) socket.uncork();
     else chunks.pop();
+    this.#dispatched(batch);
   }
 
   #flushBatch(): void {
+    const batch = this.#writeBatch;
     this.#writeBatch = null;
     const socket = this.#socket;
     if (socket.writableCorked > 0) socket.uncork();
-    // Callbacks never run inline, but a batch whose writes all failed early may be done.
-    this.#settleCompleted();
+    // Null when the stream closed meanwhile: the batch failed with it.
+    if (batch !== null) this.#dispatched(batch);
+  }
+
+  /**
+   * The socket has `batch`'s writes. If its buffer is empty and no batch is waiting, it took
+   * them whole: the batch is done. Otherwise an empty write is queued behind them; its
+   * callback, once they are through, settles the batch (see #handleWriteDone).
+   */
+  #dispatched(batch: WriteBatch): void {
+    const socket = this.#socket;
+    if (socket.writable !== true || this.#closed) {
+      // A write failed (or close() is flushing held writes): the batch fails with the stream.
+      this.#writeBatches.push(batch);
+      if (this.#closed) return;
+      const error = socket.errored;
+      if (error !== null && error !== undefined) this.#handleError(error);
+      else this.close();
+      return;
+    }
+    if (this.#writeHead === this.#writeBatches.length && socket.writableLength === 0) {
+      batch.resolve();
+      return;
+    }
+    batch.remaining = 1;
+    this.#writeBatches.push(batch);
+    socket.write(EMPTY, this.#onWriteDone);
   }
 
   /** Bytes written and not yet handed to the kernel (held by cork() or buffered by the socket). */
@@ -1102,18 +1130,19 @@ export class BaseIOStream {
 
   /** True while written data waits to be flushed to the kernel. */
   writing(): boolean {
-    return this.#writeHead < this.#writeBatches.length;
+    return this.#writeBatch !== null || this.#writeHead < this.#writeBatches.length;
   }
 
   #handleWriteDone(error?: Error | null): void {
     const batches = this.#writeBatches;
     const i = this.#writeHead;
     if (i >= batches.length) return; // a callback after close() failed the write already
-    // Callbacks come in write order, so this one belongs to the first batch still waiting.
-    let batch = batches[i]!;
-    for (let j = i; batch.remaining === 0 && j + 1 < batches.length;) batch = batches[++j]!;
-    if (error && batch.error === null) batch.error = error;
-    batch.remaining--;
+    // Callbacks come in write order, one per waiting batch: this is the first one's.
+    const batch = batches[i]!;
+    // A failed write fails the writes queued behind it, this empty one too: the socket's own
+    // error says what happened.
+    if (error) batch.error ??= this.#socket.errored ?? error;
+    batch.remaining = 0;
     this.#settleCompleted();
   }
 
@@ -1260,10 +1289,15 @@ export class BaseIOStream {
     }
     const batches = this.#writeBatches;
     const start = this.#writeHead;
+    const open = this.#writeBatch;
+    if (open !== null) {
+      // The batch still taking writes (held by cork(), or in the socket's corked buffer).
+      this.#writeBatch = null;
+      batches.push(open);
+    }
     if (start < batches.length) {
       this.#writeBatches = [];
       this.#writeHead = 0;
-      this.#writeBatch = null;
       for (let i = start; i < batches.length; i++) {
         const batch = batches[i]!;
         batch.promise.catch(noop);
