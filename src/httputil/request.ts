@@ -142,6 +142,8 @@ const EMPTY_BODY = Buffer.alloc(0);
 // request, so the split is made once per change, not per request.
 let lastHost = "";
 let lastHostName = "";
+// The Host value last found valid.
+let lastValidHost = "";
 
 // HOST_RE's single characters, without the comma (see isValidHostHeader), as a table.
 const HOST_CHAR = new Uint8Array(128);
@@ -159,6 +161,9 @@ function isHexDigit(c: number): boolean {
  * (a comma means several hosts joined by a proxy, as ambiguous as two Host lines).
  */
 export function isValidHostHeader(host: string): boolean {
+  // The server's parser and the request it builds check the same string: the second check
+  // is an identity comparison.
+  if (host === lastValidHost) return true;
   // HOST_RE as a loop over a table: the check runs on every request.
   const n = host.length;
   for (let i = 0; i < n; i++) {
@@ -175,6 +180,7 @@ export function isValidHostHeader(host: string): boolean {
     }
     return false;
   }
+  lastValidHost = host;
   return true;
 }
 

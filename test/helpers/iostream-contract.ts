@@ -76,6 +76,29 @@ export function ioStreamContract(transport: Transport): void {
       assert.equal(writer.closed(), false);
     });
 
+    test("a write the transport cannot take at once settles once the reader has it, in order", async (t) => {
+      const { reader, writer } = await pair(t);
+      // The reader reads ahead a little and then pauses: the kernel's buffers fill and the
+      // writer keeps the rest until the reader reads.
+      const size = 16 * 1024 * 1024;
+      const settled: string[] = [];
+      const big = writer.write(Buffer.alloc(size, "b")).then(() => settled.push("big"));
+      const tail = writer.write("tail").then(() => settled.push("tail"));
+      while (writer.writeBufferSize === 0) await new Promise((resolve) => setImmediate(resolve));
+      for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(settled, [], "nothing settles before the reader reads");
+      let received = 0;
+      while (received < size)
+        received += (await reader.readBytes(size - received, { partial: true })).length;
+      assert.equal((await reader.readBytes(4)).toString(), "tail");
+      await Promise.all([big, tail]);
+      assert.deepEqual(settled, ["big", "tail"]);
+      assert.equal(writer.writing(), false);
+      // The drained writer takes a small write at once again.
+      await writer.write("x");
+      assert.equal((await reader.readBytes(1)).toString(), "x");
+    });
+
     test("readBytes, readUntil and readUntilClose return what was written, in order", async (t) => {
       const { reader, writer } = await pair(t);
       writer.write("hel");
