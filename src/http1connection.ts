@@ -612,6 +612,11 @@ export class HTTP1Connection implements HTTPConnection {
     return this.#requestStartTime;
   }
 
+  /** True on a server: a request with a missing, repeated or invalid Host is refused here. */
+  get checksHost(): boolean {
+    return !this.isClient;
+  }
+
   /** The request start line (read on the server, written on the client). */
   get requestStartLine(): RequestStartLine | null {
     return this.#requestStartLine;

@@ -57,6 +57,12 @@ export interface HTTPConnection {
    * tracks it (`HTTPServerRequest` starts its `requestTime()` there; else it reads the clock).
    */
   readonly requestStartTime?: number;
+  /**
+   * True if the connection refuses, before any delegate sees it, a request whose `Host` is
+   * missing (HTTP/1.1), repeated or invalid, as `HTTPServerRequest` would: the request then
+   * does not check it again. The HTTP/1 server's connections do.
+   */
+  readonly checksHost?: boolean;
 }
 
 /**
@@ -142,8 +148,6 @@ const EMPTY_BODY = Buffer.alloc(0);
 // request, so the split is made once per change, not per request.
 let lastHost = "";
 let lastHostName = "";
-// The Host value last found valid.
-let lastValidHost = "";
 
 // HOST_RE's single characters, without the comma (see isValidHostHeader), as a table.
 const HOST_CHAR = new Uint8Array(128);
@@ -161,9 +165,6 @@ function isHexDigit(c: number): boolean {
  * (a comma means several hosts joined by a proxy, as ambiguous as two Host lines).
  */
 export function isValidHostHeader(host: string): boolean {
-  // The server's parser and the request it builds check the same string: the second check
-  // is an identity comparison.
-  if (host === lastValidHost) return true;
   // HOST_RE as a loop over a table: the check runs on every request.
   const n = host.length;
   for (let i = 0; i < n; i++) {
@@ -180,7 +181,6 @@ export function isValidHostHeader(host: string): boolean {
     }
     return false;
   }
-  lastValidHost = host;
   return true;
 }
 
@@ -301,7 +301,7 @@ export class HTTPServerRequest {
     } else {
       this.host = host;
     }
-    checkHost(this.host);
+    if (connection?.checksHost !== true) checkHost(this.host);
     this.connection = connection;
     this.serverConnection = options.serverConnection ?? null;
     this.#target = this.uri;
