@@ -256,6 +256,23 @@ test("an HTTP/1.1 request needs a valid, single Host", () => {
   assert.equal(request(["GET", "/", "HTTP/1.1"], { Host: "" }).host, "");
 });
 
+test("a request over a connection that checks Host itself does not check it again", () => {
+  const connection = (checksHost: boolean): HTTPConnection => ({
+    writeHeaders: () => Promise.resolve(),
+    write: () => Promise.resolve(),
+    finish: () => {},
+    checksHost,
+  });
+  // What such a connection passes on was checked already; the request takes it as it is.
+  const r = request(["GET", "/", "HTTP/1.1"], { Host: "a b" }, { connection: connection(true) });
+  assert.equal(r.host, "a b");
+  // Any other connection's request checks it.
+  assert.throws(
+    () => request(["GET", "/", "HTTP/1.1"], { Host: "a b" }, { connection: connection(false) }),
+    /Invalid Host header/,
+  );
+});
+
 test("isValidHostHeader accepts host[:port] and refuses the rest", () => {
   for (const host of ["example.com", "Example.COM:8080", "[::1]:80", "a%20b", "%aF", ""]) {
     assert.equal(isValidHostHeader(host), true, host);
