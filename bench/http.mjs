@@ -6,8 +6,8 @@
 //
 // Client section: our AsyncHTTPClient (simple implementation, and the undici-backed one)
 // against undici.request and fetch, each in its own process pinned to CPU 1, doing 20k GETs
-// with 50 in flight against one node:http server pinned to CPU 0. Prints req/s and ratios to
-// undici.request.
+// with 50 in flight against one node:http server pinned to CPU 0, in 5 interleaved rounds.
+// Prints median req/s and client CPU per request, and their ratios to undici.request.
 //
 //   npm run build && node bench/http.mjs            # 3 s per run, 10 rounds
 //   node bench/http.mjs --quick                      # 2 s per run
@@ -190,6 +190,13 @@ async function idleMemory(server, n) {
   return ((after - before) * 1024) / n;
 }
 
+/** The median of the finite values (NaN if none). */
+function median(values) {
+  const v = values.filter(Number.isFinite).sort((x, y) => x - y);
+  if (v.length === 0) return NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
 const fmt = (n) =>
   Number.isFinite(n) ? (n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0)) : "n/a";
 const ratio = (a, b) =>
@@ -287,12 +294,6 @@ async function main() {
     }
   }
 
-  const median = (values) => {
-    const v = values.filter(Number.isFinite).sort((x, y) => x - y);
-    if (v.length === 0) return NaN;
-    const m = v.length >> 1;
-    return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-  };
   /**
    * The median over rounds of name's rate divided by base's rate in the same round; with
    * `byCpu`, of base's server CPU per request divided by name's (what the rate ratio would be
@@ -373,7 +374,10 @@ const CLIENTS = [
   { name: "tornado-ts undici", impl: "tornado-undici" },
 ];
 
-/** In a worker process: `count` GETs, `inFlight` at a time, with one client; prints req/s. */
+/**
+ * In a worker process: `count` GETs, `inFlight` at a time, with one client; prints req/s and
+ * the process's CPU time per request (µs).
+ */
 async function clientWorker(impl, port, count, inFlight) {
   const url = `http://127.0.0.1:${port}/`;
   let get;
@@ -427,10 +431,12 @@ async function clientWorker(impl, port, count, inFlight) {
   };
   await run(Math.min(2000, count)); // warm-up: connections open, code optimised
   const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   await run(count);
+  const cpu = process.cpuUsage(cpuStart);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   close();
-  console.log(JSON.stringify({ rps: count / seconds }));
+  console.log(JSON.stringify({ rps: count / seconds, cpuUs: (cpu.user + cpu.system) / count }));
 }
 
 function runClient(def, port) {
@@ -442,35 +448,46 @@ function runClient(def, port) {
   const r = spawnSync(c, a, { encoding: "utf8", timeout: 120_000 });
   const line = (r.stdout ?? "").trim().split("\n").pop() ?? "";
   try {
-    return JSON.parse(line).rps;
+    const { rps, cpuUs } = JSON.parse(line);
+    return { rps, cpuUs };
   } catch {
     const why = (r.stderr ?? "").split("\n").filter(Boolean).slice(0, 2).join(" ");
     console.log(`  ${def.name}: failed (${r.error?.message ?? `exit ${r.status}`}) ${why}`);
-    return NaN;
+    return { rps: NaN, cpuUs: NaN };
   }
 }
 
+const CLIENT_ROUNDS = quick ? 1 : 5;
+
 async function clientMain() {
   const server = await startServer(SERVERS.find((s) => s.name === "node:http"));
-  const results = new Map();
+  const results = new Map(CLIENTS.map((def) => [def.name, { rps: [], cpuUs: [] }]));
   try {
-    // Three interleaved rounds, best of each, to damp the noise of a shared machine.
-    for (let round = 0; round < 3; round++) {
+    // Interleaved rounds; medians of each, to damp the noise of a shared machine. The
+    // client's CPU time per request compares implementations even when the machine slows.
+    for (let round = 0; round < CLIENT_ROUNDS; round++) {
       for (const def of CLIENTS) {
-        const rps = runClient(def, server.port);
-        if (!results.has(def.name)) results.set(def.name, NaN);
-        if (Number.isFinite(rps) && !(results.get(def.name) >= rps)) results.set(def.name, rps);
+        const { rps, cpuUs } = runClient(def, server.port);
+        const r = results.get(def.name);
+        if (Number.isFinite(rps)) r.rps.push(rps);
+        if (Number.isFinite(cpuUs)) r.cpuUs.push(cpuUs);
       }
     }
   } finally {
     stopServer(server);
   }
   const base = results.get("undici.request");
+  const baseRps = median(base.rps);
+  const baseCpu = median(base.cpuUs);
   console.log(
-    `\nHTTP client, ${CLIENT_REQUESTS} GETs, ${CLIENT_IN_FLIGHT} in flight, node:http server on CPU 0, client on CPU 1 (req/s; ratio to undici.request, best of 3)`,
+    `\nHTTP client, ${CLIENT_REQUESTS} GETs, ${CLIENT_IN_FLIGHT} in flight, node:http server on CPU 0, client on CPU 1 (median req/s and client CPU per request of ${CLIENT_ROUNDS} round(s); ratios to undici.request)`,
   );
-  for (const [name, rps] of results) {
-    console.log(`  ${name.padEnd(18)} ${fmt(rps).padStart(8)}  ${ratio(rps, base).padStart(6)}`);
+  for (const [name, r] of results) {
+    const rps = median(r.rps);
+    const cpu = median(r.cpuUs);
+    console.log(
+      `  ${name.padEnd(18)} ${fmt(rps).padStart(8)}  ${ratio(rps, baseRps).padStart(6)}   cpu ${cpu.toFixed(1).padStart(6)} us/req  ${ratio(baseCpu, cpu).padStart(6)}`,
+    );
   }
 }
 
