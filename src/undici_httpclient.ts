@@ -19,9 +19,11 @@
  * Main export: {@link UndiciAsyncHTTPClient}; errors: {@link UndiciMissingError}.
  */
 
+import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
 import { lookup as dnsLookup, type LookupAddress } from "node:dns";
 import { performance } from "node:perf_hooks";
+import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import {
   AsyncHTTPClient,
@@ -91,6 +93,7 @@ export class UndiciAsyncHTTPClient extends AsyncHTTPClient {
   readonly idleTimeout: number;
   readonly #mapping: Map<string, string>;
   readonly #dispatchers = new Map<string, Dispatcher>();
+  #lastPlain: { connectTimeout: number; noIpv6: boolean; dispatcher: Dispatcher } | null = null;
 
   /** @throws RangeError for a size or time that is not positive. */
   constructor(options: UndiciAsyncHTTPClientOptions = {}) {
@@ -116,10 +119,39 @@ export class UndiciAsyncHTTPClient extends AsyncHTTPClient {
     super.close();
     for (const dispatcher of this.#dispatchers.values()) void dispatcher.destroy().catch(noop);
     this.#dispatchers.clear();
+    this.#lastPlain = null;
   }
 
   #dispatcher(undici: Undici, request: HTTPRequest, https: boolean): Dispatcher {
     const connectTimeout = request.connectTimeout ?? 0;
+    // Plain http with no proxy or interface (most requests): a key of two primitives, and
+    // the last such pool kept at hand.
+    const plain =
+      !https && request.proxyHost === undefined && request.networkInterface === undefined;
+    const noIpv6 = request.allowIpv6 === false;
+    const last = this.#lastPlain;
+    if (
+      plain &&
+      last !== null &&
+      last.connectTimeout === connectTimeout &&
+      last.noIpv6 === noIpv6
+    ) {
+      return last.dispatcher;
+    }
+    const fullKey = plain
+      ? `plain|${connectTimeout}|${noIpv6}`
+      : this.#fullKey(request, https, connectTimeout);
+    let dispatcher = this.#dispatchers.get(fullKey);
+    if (dispatcher === undefined) {
+      dispatcher = this.#newDispatcher(undici, request, https, connectTimeout);
+      this.#dispatchers.set(fullKey, dispatcher);
+    }
+    if (plain) this.#lastPlain = { connectTimeout, noIpv6, dispatcher };
+    return dispatcher;
+  }
+
+  /** The pool key of a request that may need its own TLS, proxy or interface settings. */
+  #fullKey(request: HTTPRequest, https: boolean, connectTimeout: number): string {
     const key = JSON.stringify([
       connectTimeout,
       https && request.sslOptions === null
@@ -132,9 +164,16 @@ export class UndiciAsyncHTTPClient extends AsyncHTTPClient {
       request.allowIpv6 === false,
     ]);
     const sslKey = https && request.sslOptions !== null ? sslIdentity(request.sslOptions) : 0;
-    const fullKey = `${key}|${sslKey}`;
-    let dispatcher = this.#dispatchers.get(fullKey);
-    if (dispatcher !== undefined) return dispatcher;
+    return `${key}|${sslKey}`;
+  }
+
+  #newDispatcher(
+    undici: Undici,
+    request: HTTPRequest,
+    https: boolean,
+    connectTimeout: number,
+  ): Dispatcher {
+    let dispatcher: Dispatcher;
     const connect: Record<string, unknown> = {
       timeout: connectTimeout > 0 ? connectTimeout : null,
     };
@@ -179,7 +218,6 @@ export class UndiciAsyncHTTPClient extends AsyncHTTPClient {
     } else {
       dispatcher = new undici.Agent(common as never);
     }
-    this.#dispatchers.set(fullKey, dispatcher);
     return dispatcher;
   }
 
@@ -239,16 +277,20 @@ export class UndiciAsyncHTTPClient extends AsyncHTTPClient {
       body = EMPTY;
     }
     const https = url.protocol === "https:";
-    const controller = new AbortController();
+    // undici takes an EventEmitter as the abort signal (its documented alternative to an
+    // AbortSignal, which costs several times more to make and to listen to).
+    let signal: EventEmitter | null = null;
     let timedOut = false;
     const requestTimeout = request.requestTimeout ?? 0;
-    const timer =
-      requestTimeout > 0
-        ? setTimeout(() => {
-            timedOut = true;
-            controller.abort();
-          }, requestTimeout)
-        : null;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    if (requestTimeout > 0) {
+      const abort = new EventEmitter();
+      signal = abort;
+      timer = setTimeout(() => {
+        timedOut = true;
+        abort.emit("abort");
+      }, requestTimeout);
+    }
     let bodyStream: { destroy(error?: Error): void } | null = null;
     try {
       const dispatcher = this.#dispatcher(undici, request, https);
@@ -258,15 +300,17 @@ export class UndiciAsyncHTTPClient extends AsyncHTTPClient {
         method: request.method as Dispatcher.HttpMethod,
         headers,
         body,
-        signal: controller.signal,
+        signal,
         expectContinue: request.expect100Continue,
       } as Dispatcher.RequestOptions);
       bodyStream = answer.body;
       const code = answer.statusCode;
       const responseHeaders = new HTTPHeaders();
-      for (const [name, value] of Object.entries(answer.headers)) {
-        if (value === undefined) continue;
-        for (const v of Array.isArray(value) ? value : [value]) responseHeaders.add(name, v);
+      const raw = answer.headers;
+      for (const name of Object.keys(raw)) {
+        const value = raw[name];
+        if (typeof value === "string") responseHeaders.add(name, value);
+        else if (Array.isArray(value)) for (const v of value) responseHeaders.add(name, v);
       }
       let decompressor: GzipDecompressor | null = null;
       const encoding = responseHeaders.get("Content-Encoding");
@@ -292,7 +336,8 @@ export class UndiciAsyncHTTPClient extends AsyncHTTPClient {
       const streaming = follow ? null : request.streamingCallback;
       const chunks: Buffer[] = [];
       let size = 0;
-      const deliver = async (piece: Buffer): Promise<void> => {
+      // Synchronous unless a streaming callback returns a Promise.
+      const deliver = (piece: Buffer): void | Promise<void> => {
         if (piece.length === 0) return;
         size += piece.length;
         if (size > this.maxBodySize) {
@@ -304,32 +349,30 @@ export class UndiciAsyncHTTPClient extends AsyncHTTPClient {
           );
         }
         if (streaming === null) chunks.push(piece);
-        else await streaming(piece);
+        else return streaming(piece) as void | Promise<void>;
+      };
+      const inflate = async (chunk: Buffer): Promise<void> => {
+        let input = chunk;
+        while (input.length > 0) {
+          let decoded: Buffer;
+          try {
+            decoded = decompressor!.decompress(input, 65_536);
+          } catch (error) {
+            throw new HTTPInputError("invalid gzip data", { cause: error });
+          }
+          const delivered = deliver(decoded);
+          if (delivered !== undefined) await delivered;
+          input = decompressor!.unconsumedTail;
+          if (input.length > 0 && decoded.length === 0) {
+            throw new HTTPInputError("unconsumed gzip data without progress");
+          }
+        }
       };
       // A 304 or a HEAD response has no body whatever its Content-Length says; undici
       // reports the mismatch, Tornado (and RFC 9110 §8.6) ignore it.
       const bodiless = code === 304 || request.method === "HEAD";
       if (bodiless) answer.body.on("error", noop);
-      for await (const chunk of bodiless ? [] : answer.body) {
-        if (decompressor === null) {
-          await deliver(chunk as Buffer);
-          continue;
-        }
-        let input = chunk as Buffer;
-        while (input.length > 0) {
-          let decoded: Buffer;
-          try {
-            decoded = decompressor.decompress(input, 65_536);
-          } catch (error) {
-            throw new HTTPInputError("invalid gzip data", { cause: error });
-          }
-          await deliver(decoded);
-          input = decompressor.unconsumedTail;
-          if (input.length > 0 && decoded.length === 0) {
-            throw new HTTPInputError("unconsumed gzip data without progress");
-          }
-        }
-      }
+      else await readStream(answer.body, decompressor === null ? deliver : inflate);
       if (decompressor !== null) {
         let tail: Buffer;
         try {
@@ -386,6 +429,53 @@ function translate(error: unknown, timedOut: boolean): Error {
   // A connect failure (ECONNREFUSED, …) arrives as the system error itself, as in Tornado.
   if (error instanceof Error) return error;
   return new Error(String(error));
+}
+
+/**
+ * Reads `body` to its end, handing each chunk to `onChunk` (and pausing while a Promise it
+ * returns is pending): by the stream's events rather than its async iterator, which costs a
+ * Promise and a turn per chunk. Rejects with the stream's error or what `onChunk` throws
+ * (the stream is then destroyed), or if the stream closes before its end.
+ */
+function readStream(
+  body: Readable,
+  onChunk: (chunk: Buffer) => void | Promise<void>,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: unknown): void => {
+      if (settled) return;
+      settled = true;
+      body.destroy();
+      reject(error);
+    };
+    body.on("data", (chunk: Buffer) => {
+      if (settled) return;
+      let pending: void | Promise<void>;
+      try {
+        pending = onChunk(chunk);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      // Anything but a thenable (a callback's stray return value) is taken as done.
+      if (typeof (pending as PromiseLike<void> | undefined)?.then === "function") {
+        body.pause();
+        (pending as PromiseLike<void>).then(() => {
+          if (!settled) body.resume();
+        }, fail);
+      }
+    });
+    body.once("end", () => {
+      if (settled) return;
+      settled = true;
+      resolve();
+    });
+    body.once("error", fail);
+    body.once("close", () => {
+      if (!settled) fail(new HTTPStreamClosedError("Stream closed"));
+    });
+  });
 }
 
 /** A `bodyProducer` as an async iterable: each write resolves when undici takes the chunk. */

@@ -12,6 +12,7 @@ import {
   HTTPClientError,
   HTTPRequest,
   HTTPResponse,
+  HTTPStreamClosedError,
   HTTPTimeoutError,
   HTTPTooManyRedirectsError,
 } from "../../src/httpclient.js";
@@ -849,6 +850,27 @@ export function httpClientContract(name: string, make: ClientFactory): void {
       );
       t.after(() => raw.close());
       await assert.rejects(client.fetch(raw.url("/")));
+    });
+
+    test("a connection closed mid-body fails with HTTPStreamClosedError (599)", async (t) => {
+      const raw = await rawServer((socket) =>
+        socket.end("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"),
+      );
+      t.after(() => raw.close());
+      await assert.rejects(client.fetch(raw.url("/")), (error: unknown) => {
+        assert.ok(error instanceof HTTPStreamClosedError, String(error));
+        assert.equal(error.code, 599);
+        return true;
+      });
+      // With a streaming callback too: what arrived is delivered, then the error.
+      const seen: string[] = [];
+      await assert.rejects(
+        client.fetch(raw.url("/"), {
+          streamingCallback: (chunk) => void seen.push(chunk.toString()),
+        }),
+        HTTPStreamClosedError,
+      );
+      assert.equal(seen.join(""), "abc");
     });
 
     test("a server that stalls after the headers hits requestTimeout", async (t) => {
