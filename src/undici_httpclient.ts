@@ -432,9 +432,10 @@ function translate(error: unknown, timedOut: boolean): Error {
 }
 
 /**
- * Reads `body` to its end, handing each chunk to `onChunk` (and pausing while a Promise it
- * returns is pending): by the stream's events rather than its async iterator, which costs a
- * Promise and a turn per chunk. Rejects with the stream's error or what `onChunk` throws
+ * Reads `body` to its end, handing each chunk to `onChunk` in order (reading pauses while a
+ * Promise it returns is pending): by the stream's events rather than its async iterator,
+ * which costs a Promise and a turn per chunk. Resolves once the stream has ended and every
+ * chunk is handled; rejects with the stream's error or what `onChunk` throws or rejects with
  * (the stream is then destroyed), or if the stream closes before its end.
  */
 function readStream(
@@ -443,14 +444,27 @@ function readStream(
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
+    let ended = false;
+    // The chunk being handled asynchronously, if any, and chunks that came meanwhile (the
+    // stream is paused then, so normally none).
+    let busy = false;
+    const waiting: Buffer[] = [];
     const fail = (error: unknown): void => {
       if (settled) return;
       settled = true;
       body.destroy();
       reject(error);
     };
-    body.on("data", (chunk: Buffer) => {
-      if (settled) return;
+    const next = (): void => {
+      while (!busy && !settled && waiting.length > 0) handle(waiting.shift()!);
+      if (busy || settled) return;
+      // The stream may end while paused, with the last chunk still being handled.
+      if (ended) {
+        settled = true;
+        resolve();
+      } else body.resume();
+    };
+    const handle = (chunk: Buffer): void => {
       let pending: void | Promise<void>;
       try {
         pending = onChunk(chunk);
@@ -459,21 +473,29 @@ function readStream(
         return;
       }
       // Anything but a thenable (a callback's stray return value) is taken as done.
-      if (typeof (pending as PromiseLike<void> | undefined)?.then === "function") {
-        body.pause();
-        (pending as PromiseLike<void>).then(() => {
-          if (!settled) body.resume();
-        }, fail);
-      }
+      if (typeof (pending as PromiseLike<void> | undefined)?.then !== "function") return;
+      busy = true;
+      body.pause();
+      (pending as PromiseLike<void>).then(() => {
+        busy = false;
+        next();
+      }, fail);
+    };
+    body.on("data", (chunk: Buffer) => {
+      if (settled) return;
+      if (busy) waiting.push(chunk);
+      else handle(chunk);
     });
     body.once("end", () => {
-      if (settled) return;
-      settled = true;
-      resolve();
+      ended = true;
+      if (!busy && waiting.length === 0 && !settled) {
+        settled = true;
+        resolve();
+      }
     });
     body.once("error", fail);
     body.once("close", () => {
-      if (!settled) fail(new HTTPStreamClosedError("Stream closed"));
+      if (!ended) fail(new HTTPStreamClosedError("Stream closed"));
     });
   });
 }

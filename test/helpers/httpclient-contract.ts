@@ -354,6 +354,47 @@ export function httpClientContract(name: string, make: ClientFactory): void {
       assert.equal(seen.join(""), "piece0;piece1;piece2;piece3;piece4;");
     });
 
+    test("a fetch settles only after an async streamingCallback has handled the last chunk", async (t) => {
+      // The rest of the body, and with it the end of the message, arrives while the callback
+      // still works on the first piece.
+      const gates: Array<() => void> = [];
+      const raw = await rawServer((socket, _head, index) => {
+        socket.write("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nAAAAA");
+        void new Promise<void>((resolve) => {
+          gates[index] = resolve;
+        }).then(() => socket.write("BBBBB"));
+      });
+      t.after(() => raw.close());
+      for (const failLast of [false, true]) {
+        const log: string[] = [];
+        const fetched = client
+          .fetch(raw.url("/"), {
+            streamingCallback: async (chunk) => {
+              const piece = chunk.toString();
+              log.push(`start ${piece}`);
+              if (piece === "AAAAA") {
+                gates.at(-1)!();
+                // Turns enough for the rest to reach the client and be buffered.
+                for (let i = 0; i < 50; i++) await new Promise((resolve) => setImmediate(resolve));
+              } else await new Promise((resolve) => setImmediate(resolve));
+              if (failLast && piece !== "AAAAA") throw new Error("the callback failed");
+              log.push(`done ${piece}`);
+            },
+          })
+          .then(
+            () => log.push("settled"),
+            (error: Error) => log.push(`failed: ${error.message}`),
+          );
+        await fetched;
+        assert.deepEqual(
+          log,
+          failLast
+            ? ["start AAAAA", "done AAAAA", "start BBBBB", "failed: the callback failed"]
+            : ["start AAAAA", "done AAAAA", "start BBBBB", "done BBBBB", "settled"],
+        );
+      }
+    });
+
     test("sends basic auth [test_basic_auth]", async () => {
       const response = await client.fetch(server.url("/auth"), {
         authUsername: "Aladdin",
