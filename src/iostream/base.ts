@@ -1,7 +1,9 @@
 // BaseIOStream: the read buffer, the read and write machinery and closing, shared by every
 // stream class of tornado-ts/iostream (see src/iostream.ts).
 
+import { Socket } from "node:net";
 import type { Duplex } from "node:stream";
+import { TLSSocket } from "node:tls";
 import { IOLoop } from "../ioloop.js";
 import { genLog } from "../log.js";
 import {
@@ -133,7 +135,7 @@ class WriteBatch {
   promise: Promise<void> = DONE;
   resolve: () => void = noop;
   reject: (error: Error) => void = noop;
-  /** 1 while the batch waits for its callback (see BaseIOStream.#dispatched), else 0. */
+  /** Write callbacks the batch still waits for (see BaseIOStream.#dispatched). */
   remaining = 0;
   /** The first error a write of the batch reported. */
   error: Error | null = null;
@@ -223,15 +225,18 @@ export class BaseIOStream {
 
   // Pending writes. The writes of one turn form a batch: the socket is corked at the first
   // and uncorked on the next tick, so they leave in one writev and complete together, and
-  // share one Promise. #writeBatch is the batch still taking writes, if any. Writes go to the
-  // socket without a callback (which would cost the socket a tick each). A batch the socket
-  // takes whole at once (its buffer empty after the writes: the common case) is settled then;
-  // otherwise an empty write after it, whose callback the socket runs once the batch is
-  // through, settles it (#onWriteDone, one bound callback for all). #writeBatches are the
-  // batches waiting for that callback, in order.
+  // share one Promise. #writeBatch is the batch still taking writes, if any; #writeBatches
+  // are those handed to the socket and waiting for callbacks, in order (#onWriteDone, one
+  // bound callback for all, counted in each batch's `remaining`).
+  // On a plain TCP socket or pipe, writes go without a callback (which costs the socket a
+  // tick each): a batch the socket takes whole at once (its buffer empty after the writes:
+  // the common case) is settled then; otherwise an empty write queued behind it calls back
+  // once it is through. Other streams (TLS, whose writes never complete at once; any other
+  // Duplex, which might not take an empty write as nothing) get the callback on their writes.
   #writeBatches: WriteBatch[];
   #writeHead: number;
   #writeBatch: WriteBatch | null;
+  readonly #writeCallbacks: boolean;
   // cork() depth, and what was written while corked: bytes, or latin1 strings (one byte per
   // character, handed to the socket as strings; other strings are encoded when written).
   #corked: number;
@@ -296,6 +301,7 @@ export class BaseIOStream {
     this.#writeBatches = [];
     this.#writeHead = 0;
     this.#writeBatch = null;
+    this.#writeCallbacks = !(socket instanceof Socket) || socket instanceof TLSSocket;
     this.#corked = 0;
     this.#heldChunks = [];
     this.#heldBytes = 0;
@@ -1018,8 +1024,13 @@ export class BaseIOStream {
       return batch.promise;
     }
     if (batch === null) batch = this.#startBatch(false);
-    if (typeof chunk === "string") this.#socket.write(chunk, encoding ?? "utf8");
-    else this.#socket.write(chunk);
+    const socket = this.#socket;
+    if (this.#writeCallbacks) {
+      batch.remaining++;
+      if (typeof chunk === "string") socket.write(chunk, encoding ?? "utf8", this.#onWriteDone);
+      else socket.write(chunk, this.#onWriteDone);
+    } else if (typeof chunk === "string") socket.write(chunk, encoding ?? "utf8");
+    else socket.write(chunk);
     return batch.promise;
   }
 
@@ -1078,9 +1089,15 @@ export class BaseIOStream {
       this.#heldChunks = [];
       socket.cork();
     }
+    // With callbacks, the last write's says the batch is through (callbacks come in order).
+    const last = this.#writeCallbacks ? count - 1 : -1;
+    if (last >= 0) batch.remaining++;
     for (let i = 0; i < count; i++) {
       const chunk = chunks[i]!;
-      if (typeof chunk === "string") socket.write(chunk, "latin1");
+      if (i === last) {
+        if (typeof chunk === "string") socket.write(chunk, "latin1", this.#onWriteDone);
+        else socket.write(chunk, this.#onWriteDone);
+      } else if (typeof chunk === "string") socket.write(chunk, "latin1");
       else socket.write(chunk);
     }
     // One chunk (one response, the common case): the list is emptied, not replaced.
@@ -1099,9 +1116,10 @@ export class BaseIOStream {
   }
 
   /**
-   * The socket has `batch`'s writes. If its buffer is empty and no batch is waiting, it took
-   * them whole: the batch is done. Otherwise an empty write is queued behind them; its
-   * callback, once they are through, settles the batch (see #handleWriteDone).
+   * The socket has `batch`'s writes. With write callbacks, they settle it. Otherwise, if the
+   * socket's buffer is empty and no batch is waiting, it took them whole: the batch is done;
+   * if not, an empty write is queued behind them, whose callback, once they are through,
+   * settles the batch (see #handleWriteDone).
    */
   #dispatched(batch: WriteBatch): void {
     const socket = this.#socket;
@@ -1112,6 +1130,10 @@ export class BaseIOStream {
       const error = socket.errored;
       if (error !== null && error !== undefined) this.#handleError(error);
       else this.close();
+      return;
+    }
+    if (batch.remaining > 0) {
+      this.#writeBatches.push(batch);
       return;
     }
     if (this.#writeHead === this.#writeBatches.length && socket.writableLength === 0) {
@@ -1137,13 +1159,12 @@ export class BaseIOStream {
     const batches = this.#writeBatches;
     const i = this.#writeHead;
     if (i >= batches.length) return; // a callback after close() failed the write already
-    // Callbacks come in write order, one per waiting batch: this is the first one's.
+    // Callbacks come in write order, so this one belongs to the first batch waiting.
     const batch = batches[i]!;
-    // A failed write fails the writes queued behind it, this empty one too: the socket's own
+    // A failed write fails the writes queued behind it (an empty one too): the socket's own
     // error says what happened.
     if (error) batch.error ??= this.#socket.errored ?? error;
-    batch.remaining = 0;
-    this.#settleCompleted();
+    if (--batch.remaining === 0) this.#settleCompleted();
   }
 
   /** Settles, in order, the batches that are closed to new writes and fully written. */
