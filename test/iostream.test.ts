@@ -719,6 +719,38 @@ function memoryDuplex(): Duplex {
 }
 
 describe("BaseIOStream over an in-memory Duplex", () => {
+  test("writes settle by the Duplex's own callbacks, in order, with no empty writes added", async (t) => {
+    // A Duplex that completes each write later, as a framing layer over something slow would.
+    const sizes: number[] = [];
+    const callbacks: Array<() => void> = [];
+    const socket = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        sizes.push(chunk.length);
+        callbacks.push(() => callback());
+      },
+    });
+    const stream = new BaseIOStream(socket);
+    t.after(() => stream.close());
+    const settled: string[] = [];
+    const first = stream.write("hello").then(() => settled.push("first"));
+    await new Promise((resolve) => setImmediate(resolve));
+    stream.cork();
+    const second = stream.write("wor");
+    void stream.write("ld");
+    stream.uncork();
+    void second.then(() => settled.push("second"));
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(settled, [], "nothing settles before the Duplex calls back");
+    for (let i = 0; i < 100 && (callbacks.length > 0 || sizes.length < 3); i++) {
+      callbacks.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all([first, second]);
+    assert.deepEqual(settled, ["first", "second"]);
+    assert.deepEqual(sizes, [5, 3, 2]);
+  });
+
   function checkAppendThenConsume(chunks: string[], seed: number) {
     return async (t: TestContext) => {
       const socket = memoryDuplex();
