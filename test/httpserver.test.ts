@@ -581,6 +581,70 @@ describe("output framing", () => {
     ]);
   });
 
+  test("each response carries exactly its own header lines, however the fields repeat or change", async (t) => {
+    // Responses that repeat the last one's fields, change one value (same length or not),
+    // reorder them, add a repeated name, or have none, in turn on one connection; the head of
+    // each must be exactly its own fields.
+    const sets: Array<Array<[string, string]>> = [
+      [
+        ["Content-Type", "text/plain"],
+        ["X-A", "1"],
+      ],
+      [
+        ["Content-Type", "text/plain"],
+        ["X-A", "1"],
+      ],
+      [
+        ["Content-Type", "text/plain"],
+        ["X-A", "2"],
+      ],
+      [
+        ["Content-Type", "text/html"],
+        ["X-A", "2"],
+      ],
+      [
+        ["X-A", "2"],
+        ["Content-Type", "text/html"],
+      ],
+      [
+        ["X-A", "2"],
+        ["X-A", "3"],
+      ],
+      [
+        ["X-A", "2"],
+        ["X-A", "3"],
+      ],
+      [],
+      [["Content-Type", "text/plain"]],
+      [
+        ["Content-Type", "text/plain"],
+        ["X-A", "1"],
+      ],
+    ];
+    const s = await startEchoServer({}, (request) => {
+      const index = Number(request.path.slice(1));
+      const headers = new HTTPHeaders(
+        sets[index]!.map(([n, v]) => [n, String(v)] as [string, string]),
+      );
+      headers.add("Content-Length", "1");
+      void request.connection!.writeHeaders(OK, headers, Buffer.from(String(index)));
+      request.connection!.finish();
+    });
+    t.after(() => s.close());
+    const requests = sets.map((_, i) => `GET /${i} HTTP/1.1\r\nHost: x\r\n\r\n`).join("");
+    const expected = sets
+      .map(
+        (fields, i) =>
+          `HTTP/1.1 200 OK\r\n${fields.map(([n, v]) => `${n}: ${v}\r\n`).join("")}` +
+          `Content-Length: 1\r\n\r\n${i}`,
+      )
+      .join("");
+    const r = await rawExchange(s.port, requests, {
+      until: (d) => d.length >= Buffer.byteLength(expected),
+    });
+    assert.equal(r.data.toString("latin1"), expected);
+  });
+
   test("CR, LF or NUL in an outgoing header throws and writes nothing", async (t) => {
     let thrown: unknown;
     const s = await startEchoServer({}, (request) => {
