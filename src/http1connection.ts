@@ -550,6 +550,23 @@ export class ConnectionTimer {
  *
  * Used on its own by clients; servers get one per request from {@link HTTP1ServerConnection}.
  */
+// HTTP1Connection's server-side entry points, for HTTP1ServerConnection (set in its static
+// block; see #startHeadRead and #serveRequest there).
+let startHeadRead: (
+  connection: HTTP1Connection,
+  first: boolean,
+  onData: (data: Buffer) => void,
+  onError: (error: Error) => void,
+) => Buffer | null | undefined;
+let serveRequest: (
+  connection: HTTP1Connection,
+  delegate: HTTPMessageDelegate,
+  first: boolean,
+  head: Buffer | Error | undefined,
+  done: (keepGoing: boolean) => void,
+  failed: (error: unknown) => void,
+) => boolean | undefined;
+
 export class HTTP1Connection implements HTTPConnection {
   readonly isClient: boolean;
   readonly params: ResolvedParameters;
@@ -576,7 +593,7 @@ export class HTTP1Connection implements HTTPConnection {
   readonly #ownTimer: boolean;
   #timedOut = false;
   #requestStartTime: number | undefined = undefined;
-  /** What #readMessage returned, set as it returns (see serveRequest). */
+  /** What #readMessage returned, set as it returns (see #serveRequest). */
   #outcome: boolean | undefined = undefined;
 
   constructor(
@@ -640,11 +657,11 @@ export class HTTP1Connection implements HTTPConnection {
 
   /**
    * Server side: arms the header (or idle) timer and starts reading a request head with
-   * {@link IOStream.readUntilNow}. @internal (HTTP1ServerConnection)
+   * {@link IOStream.readUntilNow}. For HTTP1ServerConnection, through `startHeadRead`.
    * @returns the head when it is already buffered; null when `onData` or `onError` will
-   *   follow; undefined in lenient mode, where {@link serveRequest} reads the head itself.
+   *   follow; undefined in lenient mode, where #serveRequest reads the head itself.
    */
-  startHeadRead(
+  #startHeadRead(
     first: boolean,
     onData: (data: Buffer) => void,
     onError: (error: Error) => void,
@@ -656,14 +673,14 @@ export class HTTP1Connection implements HTTPConnection {
   }
 
   /**
-   * Server side: serves one request whose head {@link startHeadRead} read (or failed to
-   * read), driving `delegate`. When the request arrived whole and the delegate answered
+   * Server side: serves one request whose head #startHeadRead read (or failed to read),
+   * driving `delegate`. When the request arrived whole and the delegate answered
    * synchronously, this finishes without a Promise or a turn of the loop: the common case
-   * of a keep-alive or pipelined server. @internal (HTTP1ServerConnection)
+   * of a keep-alive or pipelined server. For HTTP1ServerConnection, through `serveRequest`.
    * @returns what {@link readResponse} would resolve to, when the exchange is over already;
    *   undefined when it goes on, and then `done` or `failed` runs later.
    */
-  serveRequest(
+  #serveRequest(
     delegate: HTTPMessageDelegate,
     first: boolean,
     head: Buffer | Error | undefined,
@@ -833,7 +850,7 @@ export class HTTP1Connection implements HTTPConnection {
   /**
    * Reads one message and drives `delegate`. `pre` is a server's request head read already
    * (or the error reading it); undefined reads the head here. Every await is guarded, so
-   * that a whole request answered synchronously completes without one (see serveRequest);
+   * that a whole request answered synchronously completes without one (see #serveRequest);
    * each return goes through #return.
    */
   async #readMessage(
@@ -1010,6 +1027,15 @@ export class HTTP1Connection implements HTTPConnection {
       }
       this.#clearCallbacks();
     }
+  }
+
+  static {
+    // HTTP1ServerConnection (below) drives the server side through these: module-private,
+    // so they are not part of the class's API.
+    startHeadRead = (connection, first, onData, onError) =>
+      connection.#startHeadRead(first, onData, onError);
+    serveRequest = (connection, delegate, first, head, done, failed) =>
+      connection.#serveRequest(delegate, first, head, done, failed);
   }
 
   #return(outcome: boolean): boolean {
@@ -1723,7 +1749,7 @@ export class HTTP1ServerConnection {
       let head: Buffer | null | undefined;
       try {
         this.#requestDelegate = this.#delegate!.startRequest(this, connection);
-        head = connection.startHeadRead(this.#first, this.#onHead, this.#onHeadError);
+        head = startHeadRead(connection, this.#first, this.#onHead, this.#onHeadError);
       } catch (error) {
         this.#fail(error);
         return;
@@ -1819,7 +1845,7 @@ export class HTTP1ServerConnection {
   }
 
   /**
-   * Serves the current request from its head (see HTTP1Connection.serveRequest).
+   * Serves the current request from its head (see HTTP1Connection's #serveRequest).
    * @returns whether to go on, when the exchange is over; undefined when #onDone or
    *   #onFailed goes on later, or it failed here.
    */
@@ -1828,7 +1854,8 @@ export class HTTP1ServerConnection {
     head: Buffer | Error | undefined,
   ): boolean | undefined {
     try {
-      return connection.serveRequest(
+      return serveRequest(
+        connection,
         this.#requestDelegate!,
         this.#first,
         head,
