@@ -98,6 +98,16 @@ const tlsIds = new WeakMap<object, number>();
  * client.close();
  * ```
  */
+/** SimpleAsyncHTTPClient's pool, for Exchange (set in the client's static block). */
+let pool: {
+  checkout(client: SimpleAsyncHTTPClient, key: string): IOStream | null;
+  track(client: SimpleAsyncHTTPClient, stream: IOStream): void;
+  release(client: SimpleAsyncHTTPClient, key: string, stream: IOStream, reusable: boolean): void;
+  discard(client: SimpleAsyncHTTPClient, stream: IOStream): void;
+  params(client: SimpleAsyncHTTPClient, decompress: boolean): ResolvedParameters;
+  tlsFor(client: SimpleAsyncHTTPClient, request: HTTPRequest): [SSLContext, string];
+};
+
 export class SimpleAsyncHTTPClient extends AsyncHTTPClient {
   /** Largest response header block, in bytes. */
   readonly maxHeaderSize: number;
@@ -192,8 +202,8 @@ export class SimpleAsyncHTTPClient extends AsyncHTTPClient {
 
   // --- pool ---------------------------------------------------------------------------------
 
-  /** An idle connection for `key`, or null. @internal */
-  checkout(key: string): IOStream | null {
+  /** An idle connection for `key`, or null. */
+  #checkout(key: string): IOStream | null {
     const list = this.#pool.get(key);
     if (list === undefined) return null;
     const now = performance.now();
@@ -215,8 +225,8 @@ export class SimpleAsyncHTTPClient extends AsyncHTTPClient {
     return null;
   }
 
-  /** Marks a fresh stream as in use. @internal */
-  track(stream: IOStream): void {
+  /** Marks a fresh stream as in use. */
+  #track(stream: IOStream): void {
     if (this.closed) {
       stream.close();
       return;
@@ -224,8 +234,8 @@ export class SimpleAsyncHTTPClient extends AsyncHTTPClient {
     this.#busy.add(stream);
   }
 
-  /** Returns a stream after an exchange: pooled if `reusable`, else closed. @internal */
-  release(key: string, stream: IOStream, reusable: boolean): void {
+  /** Returns a stream after an exchange: pooled if `reusable`, else closed. */
+  #release(key: string, stream: IOStream, reusable: boolean): void {
     this.#busy.delete(stream);
     if (!reusable || this.closed || stream.closed() || stream.readBufferSize > 0) {
       stream.close();
@@ -263,8 +273,8 @@ export class SimpleAsyncHTTPClient extends AsyncHTTPClient {
     }
   }
 
-  /** Forgets a stream (closed or failed) without pooling it. @internal */
-  discard(stream: IOStream): void {
+  /** Forgets a stream (closed or failed) without pooling it. */
+  #discard(stream: IOStream): void {
     this.#busy.delete(stream);
     stream.close();
   }
@@ -300,13 +310,13 @@ export class SimpleAsyncHTTPClient extends AsyncHTTPClient {
     }
   };
 
-  /** HTTP/1 parameters for a request. @internal */
-  params(decompress: boolean): ResolvedParameters {
+  /** HTTP/1 parameters for a request. */
+  #params(decompress: boolean): ResolvedParameters {
     return decompress ? this.#gzipParams : this.#plainParams;
   }
 
-  /** TLS settings for a request, and a key for the pool. @internal */
-  tlsFor(request: HTTPRequest): [SSLContext, string] {
+  /** TLS settings for a request, and a key for the pool. */
+  #tlsFor(request: HTTPRequest): [SSLContext, string] {
     if (request.sslOptions !== null) {
       const options = request.sslOptions as object;
       let id = tlsIds.get(options);
@@ -334,6 +344,19 @@ export class SimpleAsyncHTTPClient extends AsyncHTTPClient {
       this.#tlsContexts.set(key, context);
     }
     return [context, key];
+  }
+
+  static {
+    // Exchange (below) works the pool through these: module-private, so they are not part
+    // of the client's API.
+    pool = {
+      checkout: (client, key) => client.#checkout(key),
+      track: (client, stream) => client.#track(stream),
+      release: (client, key, stream, reusable) => client.#release(key, stream, reusable),
+      discard: (client, stream) => client.#discard(stream),
+      params: (client, decompress) => client.#params(decompress),
+      tlsFor: (client, request) => client.#tlsFor(request),
+    };
   }
 }
 
@@ -426,7 +449,7 @@ class Exchange implements HTTPMessageDelegate {
     let tls: SSLContext | null = null;
     let key = `${url.protocol}//${host}:${port}`;
     if (https) {
-      const [context, tlsKey] = client.tlsFor(request);
+      const [context, tlsKey] = pool.tlsFor(client, request);
       tls = context;
       key += `|${tlsKey}`;
     }
@@ -439,7 +462,7 @@ class Exchange implements HTTPMessageDelegate {
     this.#buildRequest(url);
 
     const connectStart = performance.now();
-    let stream = client.checkout(key);
+    let stream = pool.checkout(client, key);
     if (stream !== null) {
       this.#reused = true;
     } else {
@@ -449,7 +472,7 @@ class Exchange implements HTTPMessageDelegate {
     this.#connectTime = performance.now() - connectStart;
     this.#stream = stream;
     if (this.#settled) {
-      client.discard(stream);
+      pool.discard(client, stream);
       return;
     }
     this.#phase = PHASE_REQUEST;
@@ -482,16 +505,16 @@ class Exchange implements HTTPMessageDelegate {
       if (error instanceof TimeoutError) throw new HTTPTimeoutError("Timeout while connecting");
       throw error;
     }
-    client.track(stream);
+    pool.track(client, stream);
     if (this.#settled) {
-      client.discard(stream);
+      pool.discard(client, stream);
       return null;
     }
     stream.setNodelay(true);
     if (proxy) {
       this.#stream = stream;
       stream = await this.#tunnel(stream, host, port, tls);
-      client.track(stream);
+      pool.track(client, stream);
     }
     return stream;
   }
@@ -517,7 +540,7 @@ class Exchange implements HTTPMessageDelegate {
     if (m === null) throw new HTTPInputError("malformed response from proxy to CONNECT");
     const code = Number(m[1]);
     if (code < 200 || code >= 300) {
-      this.#client.discard(stream);
+      pool.discard(this.#client, stream);
       throw new HTTPProxyError(code, `proxy refused CONNECT ${authority}: ${m[2] ?? ""}`.trim());
     }
     if (stream.readBufferSize > 0) {
@@ -529,7 +552,7 @@ class Exchange implements HTTPMessageDelegate {
       sslOptions: tls,
       serverHostname: host,
     });
-    this.#client.discard(stream);
+    pool.discard(this.#client, stream);
     return tlsStream;
   }
 
@@ -582,7 +605,7 @@ class Exchange implements HTTPMessageDelegate {
     const connection = new HTTP1Connection(
       stream,
       true,
-      client.params(request.decompressResponse === true),
+      pool.params(client, request.decompressResponse === true),
     );
     this.#connection = connection;
     const body = request.body;
@@ -688,14 +711,14 @@ class Exchange implements HTTPMessageDelegate {
   #finishExchange(reusable: boolean): void {
     const stream = this.#stream!;
     if (this.#settled) {
-      this.#client.discard(stream);
+      pool.discard(this.#client, stream);
       return;
     }
     if (this.#headers === null) {
       this.#failStream(new StreamClosedError());
       return;
     }
-    this.#client.release(this.#key, stream, reusable && this.#connection!.writeFinished);
+    pool.release(this.#client, this.#key, stream, reusable && this.#connection!.writeFinished);
     const chunks = this.#chunks;
     const body =
       chunks.length === 0 ? undefined : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
@@ -715,7 +738,7 @@ class Exchange implements HTTPMessageDelegate {
   /** A failure of the stream during the exchange: retry once on a fresh connection if safe. */
   #failStream(error: unknown): void {
     const stream = this.#stream;
-    if (stream !== null) this.#client.discard(stream);
+    if (stream !== null) pool.discard(this.#client, stream);
     if (
       !this.#settled &&
       this.#reused &&
@@ -743,12 +766,12 @@ class Exchange implements HTTPMessageDelegate {
     let host = url.hostname;
     if (host.startsWith("[")) host = host.slice(1, -1);
     const port = url.port === "" ? (https ? 443 : 80) : Number(url.port);
-    const tls = https ? this.#client.tlsFor(this.#request)[0] : null;
+    const tls = https ? pool.tlsFor(this.#client, this.#request)[0] : null;
     const stream = await this.#connect(host, port, tls);
     if (stream === null) return;
     this.#stream = stream;
     if (this.#settled) {
-      this.#client.discard(stream);
+      pool.discard(this.#client, stream);
       return;
     }
     this.#phase = PHASE_REQUEST;
@@ -758,7 +781,7 @@ class Exchange implements HTTPMessageDelegate {
   #fail(error: unknown): void {
     if (this.#settled) return;
     const stream = this.#stream;
-    if (stream !== null) this.#client.discard(stream);
+    if (stream !== null) pool.discard(this.#client, stream);
     let value: Error;
     if (error instanceof StreamClosedError) {
       value = error.realError ?? new HTTPStreamClosedError("Stream closed", { cause: error });
