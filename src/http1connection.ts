@@ -544,12 +544,6 @@ export class ConnectionTimer {
   }
 }
 
-/**
- * One HTTP/1.x message exchange on a stream: on the server it reads a request and writes its
- * response; on the client it writes a request and reads the response.
- *
- * Used on its own by clients; servers get one per request from {@link HTTP1ServerConnection}.
- */
 // HTTP1Connection's server-side entry points, for HTTP1ServerConnection (set in its static
 // block; see #startHeadRead and #serveRequest there).
 let startHeadRead: (
@@ -567,6 +561,12 @@ let serveRequest: (
   failed: (error: unknown) => void,
 ) => boolean | undefined;
 
+/**
+ * One HTTP/1.x message exchange on a stream: on the server it reads a request and writes its
+ * response; on the client it writes a request and reads the response.
+ *
+ * Used on its own by clients; servers get one per request from {@link HTTP1ServerConnection}.
+ */
 export class HTTP1Connection implements HTTPConnection {
   readonly isClient: boolean;
   readonly params: ResolvedParameters;

@@ -87,6 +87,16 @@ interface Idle {
 let nextTlsId = 1;
 const tlsIds = new WeakMap<object, number>();
 
+/** SimpleAsyncHTTPClient's pool, for Exchange (set in the client's static block). */
+let pool: {
+  checkout(client: SimpleAsyncHTTPClient, key: string): IOStream | null;
+  track(client: SimpleAsyncHTTPClient, stream: IOStream): void;
+  release(client: SimpleAsyncHTTPClient, key: string, stream: IOStream, reusable: boolean): void;
+  discard(client: SimpleAsyncHTTPClient, stream: IOStream): void;
+  params(client: SimpleAsyncHTTPClient, decompress: boolean): ResolvedParameters;
+  tlsFor(client: SimpleAsyncHTTPClient, request: HTTPRequest): [SSLContext, string];
+};
+
 /**
  * The pure-TypeScript {@link AsyncHTTPClient}: Tornado's `SimpleAsyncHTTPClient`, with
  * keep-alive connection pooling and `CONNECT` proxies.
@@ -98,16 +108,6 @@ const tlsIds = new WeakMap<object, number>();
  * client.close();
  * ```
  */
-/** SimpleAsyncHTTPClient's pool, for Exchange (set in the client's static block). */
-let pool: {
-  checkout(client: SimpleAsyncHTTPClient, key: string): IOStream | null;
-  track(client: SimpleAsyncHTTPClient, stream: IOStream): void;
-  release(client: SimpleAsyncHTTPClient, key: string, stream: IOStream, reusable: boolean): void;
-  discard(client: SimpleAsyncHTTPClient, stream: IOStream): void;
-  params(client: SimpleAsyncHTTPClient, decompress: boolean): ResolvedParameters;
-  tlsFor(client: SimpleAsyncHTTPClient, request: HTTPRequest): [SSLContext, string];
-};
-
 export class SimpleAsyncHTTPClient extends AsyncHTTPClient {
   /** Largest response header block, in bytes. */
   readonly maxHeaderSize: number;

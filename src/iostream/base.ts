@@ -1173,7 +1173,7 @@ export class BaseIOStream {
     while (this.#writeHead < batches.length) {
       const i = this.#writeHead;
       const batch = batches[i]!;
-      if (batch.remaining > 0 || batch === this.#writeBatch) return;
+      if (batch.remaining > 0) return;
       if (i + 1 === batches.length) {
         if (i === 0) batches.pop();
         else batches.length = 0;
